@@ -1,0 +1,1 @@
+"""Election data: official state file layouts, districts and election calendars."""
