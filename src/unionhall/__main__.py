@@ -1,0 +1,3 @@
+from unionhall.cli import main
+
+main()

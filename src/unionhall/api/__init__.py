@@ -1,0 +1,1 @@
+"""The JSON API under /api/: token or session auth, OpenAPI schema at /api/schema/."""

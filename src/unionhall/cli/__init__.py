@@ -1,0 +1,212 @@
+"""The `unionhall` command line (Typer + Rich). Commands only parse, call, and print."""
+
+from __future__ import annotations
+
+import json as jsonlib
+import os
+import sys
+from typing import Annotated, Any
+
+import click
+import typer
+
+from unionhall.cli._runtime import (
+    err_console,
+    migrate_app_database,
+    out_console,
+    run_job_foreground,
+    setup_django,
+)
+from unionhall.errors import UserError
+
+app = typer.Typer(
+    name="unionhall",
+    help="Union Hall: member data and field programs for unions and labor federations.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode="rich",
+)
+
+HostOpt = Annotated[str, typer.Option("--host", help="Address to listen on.")]
+PortOpt = Annotated[int, typer.Option("--port", min=1, max=65535, help="Port to listen on.")]
+
+
+@app.command()
+def config(
+    json: Annotated[bool, typer.Option("--json", help="Print as one JSON object.")] = False,
+    check: Annotated[bool, typer.Option("--check", help="Also check both stores answer.")] = False,
+) -> None:
+    """Print the effective configuration (secrets masked)."""
+    from unionhall.config import get_config
+
+    cfg = get_config()
+    values: dict[str, Any] = cfg.masked()
+    if check:
+        setup_django()
+        from unionhall.warehouse import open_warehouse
+
+        open_warehouse()
+        from unionhall.web.selectors import health_check
+
+        values["health"] = health_check()
+    if json:
+        print(jsonlib.dumps(values, indent=2))
+        return
+    for key, value in values.items():
+        out_console.print(f"[bold]{key:>15}[/bold]  {value}")
+
+
+@app.command()
+def migrate() -> None:
+    """Create or update the app database and the warehouse (re-running is a no-op)."""
+    setup_django()
+    from unionhall.warehouse import open_warehouse
+
+    wh = open_warehouse()  # first, so a locked warehouse changes nothing
+    migrate_app_database(verbose=True)
+    applied = wh.migrate()
+    out_console.print(f"warehouse: {len(applied)} migration(s) applied" + (
+        ": " + ", ".join(applied) if applied else " (up to date)"))
+
+
+@app.command()
+def serve(
+    host: HostOpt = "127.0.0.1",
+    port: PortOpt = 8000,
+    workers: Annotated[
+        int | None, typer.Option("--workers", min=1, max=64, help="Background job threads.")
+    ] = None,
+) -> None:
+    """Serve the web app with background job workers (one process owns the warehouse)."""
+    from unionhall.cli.serve import serve as do_serve
+
+    do_serve(host=host, port=port, workers=workers)
+
+
+@app.command()
+def demo(
+    no_serve: Annotated[
+        bool, typer.Option("--no-serve", help="Prepare everything, then exit instead of serving.")
+    ] = False,
+    host: HostOpt = "127.0.0.1",
+    port: PortOpt = 8000,
+) -> None:
+    """Set up a demo installation in the data directory, print the logins, and serve it."""
+    from unionhall.cli.serve import check_port_free
+
+    if not no_serve:
+        check_port_free(host, port)
+    cfg = setup_django()
+    from unionhall.demo import demo_prepare
+    from unionhall.warehouse import open_warehouse
+
+    open_warehouse()
+
+    def run_job(kind: str, params: dict[str, Any]) -> int:
+        return int(run_job_foreground(kind, params).pk)
+
+    result = demo_prepare(cfg, run_job=run_job, say=err_console.print)
+    out_console.print("\n[bold]Demo logins[/bold]")
+    for login in result.logins:
+        out_console.print(f"  {login.role:>14}: username [bold]{login.username}[/bold]  password [bold]{login.password}[/bold]")
+    if no_serve:
+        out_console.print(f"\nReady. Start the app with: unionhall serve --host {host} --port {port}")
+        return
+    from unionhall.cli.serve import serve as do_serve
+
+    do_serve(host=host, port=port)
+
+
+@app.command()
+def token(username: Annotated[str, typer.Argument(help="The user to issue an API token for.")]) -> None:
+    """Print the API token of a user (created on first use)."""
+    setup_django()
+    from django.contrib.auth import get_user_model
+    from rest_framework.authtoken.models import Token
+
+    try:
+        user = get_user_model().objects.get(username=username)
+    except get_user_model().DoesNotExist:
+        raise UserError(f"no user named {username!r}: check the spelling or create the user first") from None
+    tok, _ = Token.objects.get_or_create(user=user)
+    print(tok.key)
+
+
+jobs_app = typer.Typer(help="List and run background jobs.", no_args_is_help=True)
+app.add_typer(jobs_app, name="jobs")
+
+
+@jobs_app.command("list")
+def jobs_list(limit: Annotated[int, typer.Option(min=1)] = 20) -> None:
+    """Show the most recent jobs."""
+    setup_django()
+    from rich.table import Table
+
+    from unionhall.jobs.models import Job
+
+    table = Table("id", "kind", "status", "progress", "message", "created")
+    for job in Job.objects.all()[:limit]:
+        table.add_row(str(job.pk), job.kind, job.status, f"{job.progress}%", job.message or job.error[:60],
+                      job.created_at.strftime("%Y-%m-%d %H:%M"))
+    out_console.print(table)
+
+
+@jobs_app.command("kinds")
+def jobs_kinds() -> None:
+    """List the registered job kinds."""
+    setup_django(check_database=False)
+    from unionhall.jobs.registry import job_kinds
+
+    for spec in job_kinds():
+        out_console.print(f"{spec.kind:<28} {spec.title}")
+
+
+def _register_optional_commands() -> None:
+    # Capability commands live with their capability; register the ones present.
+    try:
+        from unionhall.synth.cli import synth_command
+    except ImportError:
+        return
+    app.command("synth")(synth_command)
+
+
+_register_optional_commands()
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Console entry point: one-line errors, meaningful exit codes, no tracebacks."""
+    command = typer.main.get_command(app)
+    try:
+        rv = command.main(args=argv, prog_name="unionhall", standalone_mode=False)
+    except click.exceptions.NoArgsIsHelpError as exc:
+        # click >= 8.2 raises this after printing help for a bare group
+        sys.exit(0 if exc.ctx is None else 0)
+    except click.UsageError as exc:
+        where = exc.ctx.command_path if exc.ctx is not None else "unionhall"
+        err_console.print(
+            f"unionhall: {exc.format_message()} (run '{where} --help' for the options)",
+            markup=False, highlight=False, soft_wrap=True,
+        )
+        sys.exit(2)
+    except click.ClickException as exc:
+        err_console.print(
+            f"unionhall: {exc.format_message()}", markup=False, highlight=False, soft_wrap=True
+        )
+        sys.exit(exc.exit_code)
+    except UserError as exc:
+        err_console.print(f"unionhall: {exc.message}", markup=False, highlight=False, soft_wrap=True)
+        sys.exit(exc.exit_code)
+    except (KeyboardInterrupt, click.exceptions.Abort):
+        err_console.print("unionhall: interrupted")
+        sys.exit(130)
+    except Exception as exc:
+        if os.environ.get("UNIONHALL_DEBUG"):
+            raise
+        err_console.print(
+            f"unionhall: internal error ({type(exc).__name__}: {exc}); "
+            "re-run with UNIONHALL_DEBUG=1 for the traceback and report it",
+            markup=False, highlight=False, soft_wrap=True,
+        )
+        sys.exit(70)
+    sys.exit(rv if isinstance(rv, int) else 0)

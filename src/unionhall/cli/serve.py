@@ -1,0 +1,73 @@
+"""`unionhall serve`: waitress + background worker threads in one process (embedded mode)."""
+
+from __future__ import annotations
+
+import errno
+import signal
+import socket
+from types import FrameType
+
+from unionhall.cli._runtime import err_console, migrate_app_database, setup_django
+from unionhall.errors import UserError
+
+
+def check_port_free(host: str, port: int) -> None:
+    """Fail early, with a fix, when the port is taken (before loading anything heavy)."""
+    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as sock:
+        try:
+            sock.bind((host, port))
+        except OSError as exc:
+            if exc.errno == errno.EADDRINUSE:
+                raise UserError(
+                    f"port {port} on {host} is already in use: stop the program using it "
+                    f"or choose another port with --port"
+                ) from None
+            raise UserError(
+                f"cannot listen on {host}:{port} ({exc.strerror}): choose another --host/--port"
+            ) from None
+
+
+def serve(*, host: str, port: int, workers: int | None = None) -> None:
+    """Migrate both stores, then serve the web app and run jobs until interrupted."""
+    check_port_free(host, port)
+    cfg = setup_django()
+    from waitress.server import create_server
+
+    from unionhall.jobs.runner import WorkerPool, jobs_recover_interrupted
+    from unionhall.warehouse import open_warehouse
+    from unionhall.web.wsgi import application
+
+    wh = open_warehouse()  # take the warehouse now: a second process gets a clear error
+    migrate_app_database()
+    wh.migrate()
+    recovered = jobs_recover_interrupted()
+    if recovered:
+        err_console.print(f"marked {recovered} interrupted job(s) as failed")
+
+    try:
+        server = create_server(application, host=host, port=port, threads=8, ident="unionhall")
+    except OSError as exc:
+        raise UserError(
+            f"port {port} on {host} is already in use ({exc.strerror}): "
+            "stop the program using it or choose another port with --port"
+        ) from None
+    pool = WorkerPool(workers or cfg.workers)
+    pool.start()
+
+    def stop(signum: int, frame: FrameType | None) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, stop)
+    err_console.print(
+        f"Union Hall is serving on [bold]http://{host}:{port}/[/bold] "
+        f"(data in {cfg.data_dir}; {pool.size} job workers). Press Ctrl+C to stop.",
+        soft_wrap=True,
+    )
+    try:
+        server.run()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        err_console.print("stopping…")
+        server.close()
+        pool.stop()

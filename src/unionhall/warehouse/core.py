@@ -1,0 +1,140 @@
+"""Opening the warehouse, per-thread connections and transactions.
+
+DuckDB allows one writing process per file. In embedded mode the process that opens the
+warehouse (normally `unionhall serve`) owns it for its lifetime; worker threads and web
+threads each get their own cursor on the one database. Another process trying to open
+the same file gets `WarehouseLocked` with a message saying what to do.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import duckdb
+import ibis
+from ibis.backends.duckdb import Backend as DuckDBBackend
+
+from unionhall.errors import ConfigError, WarehouseLocked
+
+_LOCK_PID = re.compile(r"PID (\d+)")
+
+
+class Warehouse:
+    """One open warehouse file, shared by the threads of this process."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        try:
+            self._db = duckdb.connect(str(path))
+        except duckdb.IOException as exc:
+            text = str(exc)
+            if "lock" in text.lower():
+                pid = _LOCK_PID.search(text)
+                holder = f"process {pid.group(1)}" if pid else "another process"
+                raise WarehouseLocked(
+                    f"warehouse {path} is in use by {holder} (probably `unionhall serve`): "
+                    "stop that process first, or run this from the web app's jobs"
+                ) from None
+            raise ConfigError(f"cannot open warehouse {path}: {text.splitlines()[0]}") from None
+        self._local = threading.local()
+
+    # -- connections -------------------------------------------------------------------
+    def cursor(self) -> duckdb.DuckDBPyConnection:
+        """This thread's DuckDB cursor (each thread has its own transaction state)."""
+        cur = getattr(self._local, "cursor", None)
+        if cur is None:
+            cur = self._db.cursor()
+            self._local.cursor = cur
+        return cur
+
+    @property
+    def backend(self) -> DuckDBBackend:
+        """This thread's ibis backend over its cursor."""
+        be = getattr(self._local, "backend", None)
+        if be is None:
+            be = ibis.duckdb.from_connection(self.cursor())
+            self._local.backend = be
+        return be
+
+    def table(self, name: str) -> ibis.Table:
+        """An ibis table expression. Person tables must be read via `person_base`."""
+        return self.backend.table(name)
+
+    def tables(self) -> list[str]:
+        return sorted(self.backend.list_tables())
+
+    @contextmanager
+    def transaction(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        """Run a block in one DuckDB transaction on this thread's cursor.
+
+        Commits when the block ends normally, rolls back on any exception, so a failed job
+        leaves the warehouse exactly as it was.
+        """
+        cur = self.cursor()
+        cur.execute("BEGIN TRANSACTION")
+        try:
+            yield cur
+        except BaseException:
+            cur.execute("ROLLBACK")
+            raise
+        else:
+            cur.execute("COMMIT")
+
+    def migrate(self) -> list[str]:
+        """Apply pending warehouse migrations; returns the names applied (none on re-run)."""
+        from unionhall.warehouse.migrations import apply_migrations
+
+        return apply_migrations(self)
+
+    def applied_migrations(self) -> list[tuple[int, str]]:
+        from unionhall.warehouse.migrations import MIGRATION_TABLE
+
+        if MIGRATION_TABLE not in self.tables():
+            return []
+        rows = self.cursor().execute(
+            f"SELECT version, name FROM {MIGRATION_TABLE} ORDER BY version"  # noqa: S608
+        ).fetchall()
+        return [(int(v), str(n)) for v, n in rows]
+
+    def close(self) -> None:
+        self._db.close()
+
+    def __repr__(self) -> str:
+        return f"Warehouse({str(self.path)!r})"
+
+
+_current: Warehouse | None = None
+_current_lock = threading.Lock()
+
+
+def open_warehouse(path: Path | None = None) -> Warehouse:
+    """Open (once per process) and return the warehouse named by the configuration."""
+    global _current
+    with _current_lock:
+        if _current is None:
+            if path is None:
+                from unionhall.config import get_config
+
+                path = get_config().warehouse_path
+            _current = Warehouse(path)
+        return _current
+
+
+def get_warehouse() -> Warehouse:
+    """The process's warehouse, opening it on first use."""
+    return _current if _current is not None else open_warehouse()
+
+
+def close_warehouse() -> None:
+    """Close the process's warehouse (tests; shutdown)."""
+    global _current
+    with _current_lock:
+        if _current is not None:
+            _current.close()
+            _current = None
+
+
