@@ -70,6 +70,9 @@ if _cfg.database_kind == "sqlite":
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
         "transaction_mode": "IMMEDIATE",
     }
+    # A file, not Django's shared-cache in-memory default: worker threads in tests must
+    # see the same database with real SQLite locking, as in production.
+    DATABASES["default"]["TEST"] = {"NAME": str(_cfg.data_dir / "test-app.sqlite3")}
 else:
     DATABASES["default"]["OPTIONS"] = {"connect_timeout": 5}
     DATABASES["default"]["TEST"] = {"NAME": "test_unionhall"}

@@ -1,0 +1,68 @@
+"""Test set-up shared by every test.
+
+The default run uses the embedded stores (SQLite + DuckDB files in a temporary data
+directory). `UNIONHALL_TEST_PASS=postgres` with `DATABASE_URL` set re-runs the tests
+that touch the app database against PostgreSQL.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+# Before Django reads its settings: a private data directory for this test session.
+os.environ.setdefault("UNIONHALL_DATA_DIR", tempfile.mkdtemp(prefix="unionhall-test-"))
+if os.environ.get("UNIONHALL_TEST_PASS") != "postgres":
+    os.environ.pop("DATABASE_URL", None)
+
+REPO = Path(__file__).resolve().parent.parent
+ARTIFACTS = REPO / "test-artifacts"
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if os.environ.get("UNIONHALL_TEST_PASS") != "postgres":
+        return
+    keep, drop = [], []
+    for item in items:
+        uses_db = item.get_closest_marker("django_db") is not None or any(
+            f in getattr(item, "fixturenames", ()) for f in ("db", "transactional_db", "admin_client")
+        )
+        (keep if uses_db else drop).append(item)
+    items[:] = keep
+    config.hook.pytest_deselected(items=drop)
+
+
+@pytest.fixture
+def warehouse(tmp_path: Path) -> Iterator[object]:
+    """A fresh, migrated warehouse file for one test."""
+    from unionhall.warehouse import Warehouse
+
+    wh = Warehouse(tmp_path / "warehouse.duckdb")
+    wh.migrate()
+    yield wh
+    wh.close()
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def run_cli(
+    *args: str, env: dict[str, str] | None = None, timeout: float = 120
+) -> subprocess.CompletedProcess[str]:
+    """Run `unionhall ARGS` in a fresh process (as a user would)."""
+    full_env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "UNIONHALL_TEST_PASS")}
+    full_env.update(env or {})
+    return subprocess.run(
+        [sys.executable, "-m", "unionhall", *args],
+        env=full_env, capture_output=True, text=True, timeout=timeout, check=False,
+    )
