@@ -20,7 +20,6 @@ import io
 import itertools
 import math
 import os
-import re
 import zipfile
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
@@ -258,7 +257,7 @@ def _spread_sample(p: Path, head: bytes, size: int) -> bytes:
     return head
 
 
-def _BOM_OR_WIDE(head: bytes) -> bool:  # noqa: N802 - reads like a predicate constant
+def _BOM_OR_WIDE(head: bytes) -> bool:
     # UTF-16/32 slices can't be glued at arbitrary byte offsets.
     return head[:2] in (b"\xff\xfe", b"\xfe\xff") or head[:3] == codecs.BOM_UTF8 or (
         head.count(0) > len(head) // 4

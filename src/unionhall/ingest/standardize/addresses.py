@@ -1,0 +1,209 @@
+"""Street addresses in USPS Publication 28 style, through usaddress-scourgify.
+
+scourgify (usaddress's CRF tagger + the Pub 28 abbreviation tables) costs ~150 µs an
+address, and nearly every member has a distinct address. Most street lines have one
+simple shape, though -- house number, optional directional, a street name of plain words,
+a street type, optional directional, optional unit -- and for that shape the result is
+fixed by the same Pub 28 tables scourgify uses. `_fast_street` handles exactly that shape
+and declines anything else (a street name that is itself a street type or directional,
+fractions, hyphenated numbers, "#" after a unit type...), so the slow path sees every
+address whose tagging could be in doubt. tests/ingest/test_addresses.py compares both
+paths on generated addresses, and bench/bench_ingest_standardize.py reports agreement on
+its own data.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+from typing import NamedTuple
+
+import usaddress
+from scourgify import normalize_address_record
+from scourgify.address_constants import (
+    DIRECTIONAL_REPLACEMENTS,
+    OCCUPANCY_TYPE_ABBREVIATIONS,
+    STREET_TYPE_ABBREVIATIONS,
+)
+
+from unionhall.ingest.standardize.codes import STATE_CODES, STATE_NAMES
+from unionhall.ingest.standardize.text import collapse, is_null
+
+_DIRS = {**DIRECTIONAL_REPLACEMENTS, **{v: v for v in DIRECTIONAL_REPLACEMENTS.values()}}
+_TYPES = STREET_TYPE_ABBREVIATIONS
+_OCC = {k: v for k, v in OCCUPANCY_TYPE_ABBREVIATIONS.items() if k != "#"}
+_OCC.update({v: v for v in list(_OCC.values())})
+# Words that make the CRF's choice less predictable: keep them off the fast path.
+_RESERVED = set(_TYPES) | set(_TYPES.values()) | set(_DIRS) | set(_OCC) | {
+    "AND", "OF", "THE", "BOX", "PO", "RR", "HC", "ROUTE", "RTE", "HWY", "HIGHWAY", "COUNTY",
+    "STATE", "US", "FM", "CR", "SR", "I", "INTERSTATE", "APT", "UNIT", "STE", "FL", "RM",
+    "BLDG", "LOT", "TRLR", "SPC", "DEPT", "OFC", "PH", "REAR", "FRONT", "SIDE", "UPPER",
+    "LOWER", "PIER", "SLIP", "STOP", "KEY", "LOBBY", "BASEMENT", "NO", "NUMBER", "ST",
+    "SAINT", "MT", "MOUNT", "FT", "FORT", "PT", "POINT", "CIR", "AT", "C/O", "ATTN",
+}
+_FAST_POSTDIRS = frozenset({"NE", "NW", "SE", "SW"})
+# Unit types the tagger reliably labels as such; others (TRLR, RM, LOT...) can be read as
+# part of the street, so they take the slow path to give scourgify's exact answer.
+_FAST_UNITS = {"APT": "APT", "APARTMENT": "APT", "UNIT": "UNIT", "STE": "STE", "SUITE": "STE"}
+# Street types the tagger labels reliably in the plain shape (checked against scourgify).
+_FAST_TYPES = frozenset(
+    {"ST", "STREET", "AVE", "AVENUE", "AV", "RD", "ROAD", "DR", "DRIVE", "LN", "LANE", "CT", "COURT",
+     "BLVD", "BOULEVARD", "WAY", "PL", "PLACE", "CIR", "CIRCLE", "TER", "TERRACE", "PKWY", "PARKWAY",
+     "HWY", "HIGHWAY", "LOOP", "SQ"}
+)
+_NAME_WORD = re.compile(r"^(?:[A-Z]{2,}|\d+(?:ST|ND|RD|TH))$")
+_NUMBER = re.compile(r"^[1-9]\d{0,5}$")
+_UNIT_ID = re.compile(r"^[A-Z0-9]{1,6}$")
+_PO_BOX = re.compile(r"^(?:P\.?\s*O\.?\s*|POST\s+OFFICE\s+)?BOX\s*#?\s*([A-Z0-9-]+)$", re.I)
+_LINE1_SPLIT = re.compile(r"^(\d+[A-Z]?(?:-\d+[A-Z]?)?(?: 1/2)?)\s+(.+)$")
+
+
+class Street(NamedTuple):
+    line1: str | None
+    line2: str | None
+    number: str | None
+    street: str | None
+    flag: str | None  # None (ok), 'po_box' or 'unparsed'
+
+
+def _fast_street(text: str) -> tuple[str, str | None] | None:
+    """(line1, line2) for the plain shape, or None to defer to scourgify."""
+    original = text.replace(",", " ").split()
+    tokens = [t.upper() for t in original]
+    if len(tokens) < 3 or not _NUMBER.match(tokens[0]):
+        return None
+    tokens = [t[:-1] if t.endswith(".") and t[:-1].isalpha() else t for t in tokens]
+    out = [tokens[0]]
+    i = 1
+    if tokens[i] in _DIRS and len(tokens) - i >= 3:
+        out.append(_DIRS[tokens[i]])
+        i += 1
+    name = []
+    while i < len(tokens) and _NAME_WORD.match(tokens[i]) and tokens[i] not in _RESERVED:
+        # The tagger's features see letter case: "1St" is tagged differently from "1ST".
+        if tokens[i][0].isdigit() and not (original[i].isupper() or original[i].islower()):
+            return None
+        name.append(tokens[i])
+        i += 1
+    if not 1 <= len(name) <= 3 or i >= len(tokens) or tokens[i] not in _FAST_TYPES:
+        return None
+    if any(w[0].isdigit() for w in name) and _TYPES[tokens[i]] != tokens[i]:
+        return None  # "3RD ROAD" is sometimes tagged as one street name and left long-hand
+    out.extend(name)
+    out.append(_TYPES[tokens[i]])
+    i += 1
+    # A one-letter post-directional ("HWY E") is read as a unit letter by the tagger, so
+    # only the two-letter ones take the fast path.
+    if i < len(tokens) and tokens[i] in _FAST_POSTDIRS and i + 1 == len(tokens):
+        out.append(tokens[i])
+        i += 1
+    line2 = None
+    rest = tokens[i:]
+    if len(rest) == 2 and rest[0] in _FAST_UNITS and _UNIT_ID.match(rest[1]) and rest[1] not in _RESERVED:
+        line2 = f"{_FAST_UNITS[rest[0]]} {rest[1]}"
+    elif len(rest) == 1 and rest[0].startswith("#") and _UNIT_ID.match(rest[0][1:]):
+        line2 = f"# {rest[0][1:]}"
+    elif len(rest) == 2 and rest[0] == "#" and _UNIT_ID.match(rest[1]):
+        line2 = f"# {rest[1]}"
+    elif rest:
+        return None
+    return " ".join(out), line2
+
+
+def _slow_street(text: str) -> tuple[str | None, str | None]:
+    """scourgify's answer; raises on addresses it cannot parse."""
+    rec = normalize_address_record(text)
+    return rec.get("address_line_1") or None, rec.get("address_line_2") or None
+
+
+def _split_line1(line1: str | None) -> tuple[str | None, str | None]:
+    if not line1:
+        return None, None
+    m = _LINE1_SPLIT.match(line1)
+    if not m:
+        return None, line1
+    return m.group(1), m.group(2)
+
+
+def _street_text(line1: str, line2: str) -> str:
+    a, b = collapse(line1), collapse(line2)
+    if a and b:
+        return f"{a}, {b}"
+    return a or b
+
+
+@lru_cache(maxsize=262144)
+def standardize_street(line1: str, line2: str = "") -> Street:
+    """Street line(s) -> USPS style. line2 (a unit) may also be inside line1.
+
+    Unparseable lines are kept (upper-cased, whitespace collapsed) in line1 and flagged
+    'unparsed', never dropped.
+    """
+    text = _street_text(line1 if not is_null(line1) else "", line2 if not is_null(line2) else "")
+    if not text:
+        return Street(None, None, None, None, None)
+    if m := _PO_BOX.match(text):
+        return Street(f"PO BOX {m.group(1).upper()}", None, None, None, "po_box")
+    fast = _fast_street(text)
+    if fast is not None:
+        number, street = _split_line1(fast[0])
+        return Street(fast[0], fast[1], number, street, None)
+    return _standardize_street_slow(text)
+
+
+def _standardize_street_slow(text: str) -> Street:
+    try:
+        l1, l2 = _slow_street(text)
+    except Exception:  # scourgify raises several error types; all mean "could not parse"
+        return Street(collapse(text).upper(), None, None, None, "unparsed")
+    if not l1:
+        return Street(collapse(text).upper(), None, None, None, "unparsed")
+    number, street = _split_line1(l1)
+    return Street(l1, l2, number, street, None)
+
+
+def standardize_street_slow(line1: str, line2: str = "") -> Street:
+    """Always through scourgify (for tests and the benchmark's agreement check)."""
+    text = _street_text(line1, line2)
+    if not text:
+        return Street(None, None, None, None, None)
+    if m := _PO_BOX.match(text):
+        return Street(f"PO BOX {m.group(1).upper()}", None, None, None, "po_box")
+    return _standardize_street_slow(text)
+
+
+class FullAddress(NamedTuple):
+    street: str
+    city: str
+    state: str
+    zip: str
+
+
+_FULL_RE = re.compile(
+    r"^(?P<street>.+?),\s*(?P<city>[A-Za-z][A-Za-z .'\-]*?)\s*,?\s+(?P<state>[A-Za-z]{2}|[A-Za-z][A-Za-z ]+?)\.?"
+    r"\s*,?\s+(?P<zip>\d{5}(?:-?\d{4})?)$"
+)
+
+
+@lru_cache(maxsize=262144)
+def split_full_address(raw: str) -> FullAddress | None:
+    """'123 Main St Apt 4, Springfield, IL 62701' -> parts; None when no US shape is found."""
+    v = collapse(raw)
+    if not v or is_null(v):
+        return None
+    m = _FULL_RE.match(v)
+    if m and (m.group("state").upper() in STATE_CODES or m.group("state").upper() in STATE_NAMES):
+        return FullAddress(m.group("street"), m.group("city"), m.group("state"), m.group("zip"))
+    try:
+        tagged, _kind = usaddress.tag(v)
+    except usaddress.RepeatedLabelError:
+        return None
+    city = tagged.get("PlaceName", "")
+    state = tagged.get("StateName", "")
+    zipcode = tagged.get("ZipCode", "")
+    if not (city or state or zipcode):
+        return None
+    street = " ".join(
+        val for label, val in tagged.items() if label not in ("PlaceName", "StateName", "ZipCode", "CountryName")
+    )
+    return FullAddress(street.strip(" ,"), city.strip(" ,"), state.strip(" ,."), zipcode.strip(" ,"))

@@ -1,0 +1,114 @@
+"""Phone numbers to E.164 with phonenumbers, and a faster path for plain NANP numbers.
+
+phonenumbers.parse + is_valid_number costs ~50 µs, and member files have as many distinct
+phone numbers as rows. For the common shape -- ten digits (or 1 + ten) separated only by
+spaces, dashes, dots, slashes or parentheses -- the result is fully determined by the
+digits: phonenumbers would produce +1 followed by them, valid exactly when they match one
+of the NANP regions' number patterns. We compile those patterns from phonenumbers' own
+metadata, so the fast path answers the same question with the same data;
+tests/ingest/test_phones.py checks both paths agree on random and real-looking numbers.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+import phonenumbers
+from phonenumbers import PhoneNumberFormat
+from phonenumbers.phonemetadata import PhoneMetadata
+
+from unionhall.ingest.standardize.text import collapse, is_null
+
+DEFAULT_REGION = "US"
+_PLAIN_RE = re.compile(r"^\+?[\d\s().\-/]+$")
+_NON_DIGIT = re.compile(r"\D")
+
+_TYPE_DESCS = (
+    "fixed_line", "mobile", "toll_free", "premium_rate", "shared_cost", "personal_number",
+    "voip", "pager", "uan", "voicemail",
+)
+
+
+def _nanp_valid_pattern() -> re.Pattern[str]:
+    """One regex matching every valid 10-digit NANP national number, from the metadata."""
+    parts = []
+    for region in phonenumbers.COUNTRY_CODE_TO_REGION_CODE[1]:
+        md = PhoneMetadata.metadata_for_region(region)
+        if md is None:
+            continue
+        general = md.general_desc.national_number_pattern
+        types = [
+            getattr(md, name).national_number_pattern
+            for name in _TYPE_DESCS
+            if getattr(md, name) is not None and getattr(md, name).national_number_pattern
+        ]
+        if types:
+            parts.append(f"(?=(?:{general})$)(?:{'|'.join(types)})")
+    return re.compile("(?:" + "|".join(f"(?:{p})" for p in parts) + r")\Z")
+
+
+_NANP_VALID = _nanp_valid_pattern()
+
+
+def _fast(raw: str) -> tuple[str | None, str] | None:
+    """The plain-NANP shortcut, or None when the value needs the full parser."""
+    if not _PLAIN_RE.match(raw) or raw.count("+") > 1 or ("+" in raw and not raw.startswith("+")):
+        return None
+    digits = _NON_DIGIT.sub("", raw)
+    if raw.startswith("+"):
+        if len(digits) != 11 or digits[0] != "1":
+            return None
+        national = digits[1:]
+    elif len(digits) == 10:
+        national = digits
+    elif len(digits) == 11 and digits[0] == "1":
+        national = digits[1:]
+    else:
+        return None
+    if national[0] in "01":  # national-prefix handling in the parser; let it decide
+        return None
+    if _NANP_VALID.match(national):
+        return "+1" + national, "ok"
+    return None, "invalid"
+
+
+def _slow(raw: str, region: str) -> tuple[str | None, str]:
+    try:
+        num = phonenumbers.parse(raw, region)
+    except phonenumbers.NumberParseException:
+        return None, "invalid"
+    if not phonenumbers.is_valid_number(num):
+        return None, "invalid"
+    e164 = phonenumbers.format_number(num, PhoneNumberFormat.E164)
+    if num.country_code != 1:
+        return e164, "foreign"
+    if num.extension:
+        return e164, "extension"
+    return e164, "ok"
+
+
+@lru_cache(maxsize=262144)
+def standardize_phone(raw: str, region: str = DEFAULT_REGION) -> tuple[str | None, str | None]:
+    """-> (E.164 or None, flag). Flags: ok, invalid, foreign (valid, outside NANP),
+    extension (valid; the extension is dropped from E.164 but kept in the raw value)."""
+    v = collapse(raw)
+    if not v or is_null(v):
+        return None, None
+    if v.endswith(".0") and v[:-2].isdigit():  # a number cell from a spreadsheet
+        v = v[:-2]
+    if region == "US":
+        fast = _fast(v)
+        if fast is not None:
+            return fast
+    return _slow(v, region)
+
+
+def standardize_phone_slow(raw: str, region: str = DEFAULT_REGION) -> tuple[str | None, str | None]:
+    """The same as `standardize_phone` but always through phonenumbers (for tests and audits)."""
+    v = collapse(raw)
+    if not v or is_null(v):
+        return None, None
+    if v.endswith(".0") and v[:-2].isdigit():
+        v = v[:-2]
+    return _slow(v, region)
