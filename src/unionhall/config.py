@@ -67,7 +67,7 @@ class Config:
         out = {k: str(v) for k, v in asdict(self).items()}
         out["database_url"] = mask_url(self.database_url)
         out["warehouse_url"] = mask_url(self.warehouse_url)
-        out["secret_key"] = "********"
+        out["secret_key"] = "********"  # noqa: S105 - the mask, not a secret
         out["allowed_hosts"] = ",".join(self.allowed_hosts)
         out["database_kind"] = self.database_kind
         return out

@@ -24,7 +24,7 @@ def _wait_for(url: str, proc: subprocess.Popen[str], timeout: float = 60) -> Non
         if proc.poll() is not None:
             raise AssertionError(f"server exited early: {proc.stderr.read() if proc.stderr else ''}")
         try:
-            with urllib.request.urlopen(url, timeout=2) as resp:  # noqa: S310
+            with urllib.request.urlopen(url, timeout=2) as resp:
                 if resp.status == 200:
                     return
         except (urllib.error.URLError, ConnectionError):

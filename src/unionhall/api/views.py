@@ -41,7 +41,7 @@ class JobListView(generics.ListAPIView[Job]):
 
     serializer_class = JobSerializer
 
-    def get_queryset(self):  # type: ignore[no-untyped-def]
+    def get_queryset(self):
         return job_list(user=self.request.user, limit=1000)
 
 

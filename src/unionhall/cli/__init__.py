@@ -179,9 +179,9 @@ def main(argv: list[str] | None = None) -> None:
     command = typer.main.get_command(app)
     try:
         rv = command.main(args=argv, prog_name="unionhall", standalone_mode=False)
-    except click.exceptions.NoArgsIsHelpError as exc:
-        # click >= 8.2 raises this after printing help for a bare group
-        sys.exit(0 if exc.ctx is None else 0)
+    except click.exceptions.NoArgsIsHelpError:
+        # click >= 8.2 raises this after printing the help of a bare group
+        sys.exit(0)
     except click.UsageError as exc:
         where = exc.ctx.command_path if exc.ctx is not None else "unionhall"
         err_console.print(

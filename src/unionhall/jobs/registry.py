@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from unionhall.jobs.runner import JobContext
+    pass
 
 JobFunction = Callable[..., "dict[str, Any] | None"]
 

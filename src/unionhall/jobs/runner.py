@@ -20,7 +20,7 @@ import traceback
 from collections.abc import Callable
 from typing import Any
 
-from django.db import close_old_connections, transaction
+from django.db import close_old_connections, connections, transaction
 from django.utils import timezone
 
 from unionhall.errors import UserError
@@ -205,6 +205,12 @@ class WorkerPool:
             return Job.objects.filter(status=Job.Status.QUEUED).order_by("created_at", "id").first()
 
     def _loop(self) -> None:
+        try:
+            self._work()
+        finally:
+            connections.close_all()  # this thread's connections; PostgreSQL counts them
+
+    def _work(self) -> None:
         while not self._stop.is_set():
             try:
                 close_old_connections()

@@ -139,7 +139,7 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": "WARNING"},
-    "loggers": {"unionhall": {"level": "INFO"}},
+    "loggers": {"unionhall": {"level": "WARNING"}},
 }
 
 UNIONHALL = _cfg
