@@ -162,16 +162,35 @@ def jobs_kinds() -> None:
         out_console.print(f"{spec.kind:<28} {spec.title}")
 
 
-def _register_optional_commands() -> None:
-    # Capability commands live with their capability; register the ones present.
-    try:
-        from unionhall.synth.cli import synth_command
-    except ImportError:
-        return
-    app.command("synth")(synth_command)
+import_app = typer.Typer(help="Import files: member lists, voter files, election data.", no_args_is_help=True)
+app.add_typer(import_app, name="import")
+
+# Capability command modules: each has `register(app, import_app)`.
+CAPABILITY_CLI_MODULES = (
+    "unionhall.synth.cli",
+    "unionhall.ingest.cli",
+    "unionhall.elections.cli",
+)
 
 
-_register_optional_commands()
+def _register_capability_commands() -> None:
+    import importlib
+
+    for name in CAPABILITY_CLI_MODULES:
+        try:
+            module = importlib.import_module(name)
+        except ModuleNotFoundError as exc:
+            if exc.name != name:
+                raise
+            continue
+        register = getattr(module, "register", None)
+        if register is not None:
+            register(app, import_app)
+        elif hasattr(module, "synth_command"):  # until synth.cli grows `register`
+            app.command("synth")(module.synth_command)
+
+
+_register_capability_commands()
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -5,11 +5,16 @@ backend. `apply_migrations` runs the pending ones in order, each in its own tran
 together with its row in the migration table, so re-running is a no-op and a failed
 migration leaves the warehouse at the previous version.
 
-Later capabilities append migrations here; never edit one that has shipped.
+Each capability keeps its own warehouse schema in a `schema` module
+(`unionhall.<capability>.schema`) exposing ``MIGRATIONS: list[Migration]``, listed in
+`SCHEMA_MODULES` below. Versions are ``YYYYMMDDNN`` numbers, so migrations from
+different capabilities apply in the order they were written. Never edit one that has
+shipped; add a new one.
 """
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable
 from contextlib import nullcontext
 from dataclasses import dataclass
@@ -62,9 +67,32 @@ def _create_person(be: DuckDBBackend) -> None:
     )
 
 
-MIGRATIONS: list[Migration] = [
-    Migration(1, "create person", _create_person),
+CORE_MIGRATIONS: list[Migration] = [
+    Migration(2026113001, "create person", _create_person),
 ]
+
+# Capability schema modules, each with a MIGRATIONS list.
+SCHEMA_MODULES: tuple[str, ...] = (
+    "unionhall.elections.schema",
+    "unionhall.ingest.schema",
+)
+
+
+def all_migrations() -> list[Migration]:
+    """Every known migration, in version order."""
+    found = list(CORE_MIGRATIONS)
+    for name in SCHEMA_MODULES:
+        try:
+            module = importlib.import_module(name)
+        except ModuleNotFoundError as exc:
+            if exc.name != name:
+                raise
+            continue
+        found.extend(module.MIGRATIONS)
+    return sorted(found, key=lambda m: m.version)
+
+
+MIGRATIONS = all_migrations()
 
 
 def apply_migrations(
@@ -83,7 +111,7 @@ def apply_migrations(
     cur = wh.cursor()
     cur.execute(
         f"CREATE TABLE IF NOT EXISTS {MIGRATION_TABLE} "
-        "(version INTEGER PRIMARY KEY, name VARCHAR NOT NULL, applied_at TIMESTAMP NOT NULL)"
+        "(version BIGINT PRIMARY KEY, name VARCHAR NOT NULL, applied_at TIMESTAMP NOT NULL)"
     )
     done = {v for v, _ in wh.applied_migrations()}
     applied: list[str] = []
@@ -96,5 +124,5 @@ def apply_migrations(
                 f"INSERT INTO {MIGRATION_TABLE} VALUES (?, ?, ?)",  # noqa: S608
                 [m.version, m.name, datetime.now(UTC).replace(tzinfo=None)],
             )
-        applied.append(f"{m.version:04d} {m.name}")
+        applied.append(f"{m.version} {m.name}")
     return applied

@@ -1,10 +1,13 @@
+from importlib import import_module
+from importlib.util import find_spec
+
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
-from django.urls import include, path
+from django.urls import URLPattern, URLResolver, include, path
 
 from unionhall.web import views
 
-urlpatterns = [
+urlpatterns: list[URLPattern | URLResolver] = [
     path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
     path("login/", auth_views.LoginView.as_view(), name="login"),
@@ -15,3 +18,13 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/", include("unionhall.api.urls")),
 ]
+
+# Capability pages: each `unionhall.<capability>.urls` module with `urlpatterns`,
+# mounted under its prefix.
+CAPABILITY_URLS = {
+    "imports/": "unionhall.ingest.urls",
+    "elections/": "unionhall.elections.urls",
+}
+for prefix, module in CAPABILITY_URLS.items():
+    if find_spec(module) is not None:
+        urlpatterns.append(path(prefix, include(import_module(module))))
