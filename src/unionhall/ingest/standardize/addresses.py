@@ -49,8 +49,14 @@ _FAST_UNITS = {"APT": "APT", "APARTMENT": "APT", "UNIT": "UNIT", "STE": "STE", "
 _FAST_TYPES = frozenset(
     {"ST", "STREET", "AVE", "AVENUE", "AV", "RD", "ROAD", "DR", "DRIVE", "LN", "LANE", "CT", "COURT",
      "BLVD", "BOULEVARD", "WAY", "PL", "PLACE", "CIR", "CIRCLE", "TER", "TERRACE", "PKWY", "PARKWAY",
-     "HWY", "HIGHWAY", "LOOP", "SQ"}
+     "HWY", "HIGHWAY"}
 )
+# Street-type words that are also common street names.
+_NAME_TYPES = frozenset(
+    {"PARK", "LAKE", "HILL", "MILL", "SPRING", "FOREST", "UNION", "PINE", "RIDGE", "VALLEY",
+     "MEADOW", "GROVE", "GARDEN", "HARBOR", "CREEK", "BROOK", "GLEN", "HOLLOW", "MOUNTAIN",
+     "VIEW", "CENTER", "STATION", "SPRINGS", "FORGE", "HEIGHTS", "SHORE", "ISLAND"}
+) - {"ST"}
 _NAME_WORD = re.compile(r"^(?:[A-Z]{2,}|\d+(?:ST|ND|RD|TH))$")
 _NUMBER = re.compile(r"^[1-9]\d{0,5}$")
 _UNIT_ID = re.compile(r"^[A-Z0-9]{1,6}$")
@@ -66,48 +72,65 @@ class Street(NamedTuple):
     flag: str | None  # None (ok), 'po_box' or 'unparsed'
 
 
+_WORD = r"(?:[A-Z]{2,}|\d+(?:ST|ND|RD|TH))"
+_FAST_RE = re.compile(
+    r"^([1-9]\d{0,5}) "
+    r"(?:(NORTHEAST|NORTHWEST|SOUTHEAST|SOUTHWEST|NORTH|SOUTH|EAST|WEST|NE|NW|SE|SW|N|S|E|W) )?"
+    rf"({_WORD}(?: {_WORD}){{0,3}}) ([A-Z]+)"
+    r"(?: (NE|NW|SE|SW))?"
+    r"(?: (?:(APT|APARTMENT|UNIT|STE|SUITE) ([A-Z0-9]{1,6})|# ?([A-Z0-9]{1,6})))?$"
+)
+_TRAILING_DOT = re.compile(r"(?<=[A-Z])\.(?= |$)")
+_MIXED_ORDINAL = re.compile(r"\d(?:St|Nd|Rd|Th|sT|nD|rD|tH)\b")
+
+
 def _fast_street(text: str) -> tuple[str, str | None] | None:
     """(line1, line2) for the plain shape, or None to defer to scourgify."""
-    original = text.replace(",", " ").split()
-    tokens = [t.upper() for t in original]
-    if len(tokens) < 3 or not _NUMBER.match(tokens[0]):
+    if _MIXED_ORDINAL.search(text):
+        return None  # the tagger's features see letter case: "1St" is tagged unlike "1ST"
+    up = _TRAILING_DOT.sub("", text.upper().replace(",", " "))
+    if "  " in up:
+        up = " ".join(up.split())
+    m = _FAST_RE.match(up)
+    if m is None:
         return None
-    tokens = [t[:-1] if t.endswith(".") and t[:-1].isalpha() else t for t in tokens]
-    out = [tokens[0]]
-    i = 1
-    if tokens[i] in _DIRS and len(tokens) - i >= 3:
-        out.append(_DIRS[tokens[i]])
-        i += 1
-    name = []
-    while i < len(tokens) and _NAME_WORD.match(tokens[i]) and tokens[i] not in _RESERVED:
-        # The tagger's features see letter case: "1St" is tagged differently from "1ST".
-        if tokens[i][0].isdigit() and not (original[i].isupper() or original[i].islower()):
-            return None
-        name.append(tokens[i])
-        i += 1
-    if not 1 <= len(name) <= 3 or i >= len(tokens) or tokens[i] not in _FAST_TYPES:
+    number, predir, name, stype, postdir, unit_type, unit_id, hash_id = m.groups()
+    if stype not in _FAST_TYPES:
         return None
-    if any(w[0].isdigit() for w in name) and _TYPES[tokens[i]] != tokens[i]:
-        return None  # "3RD ROAD" is sometimes tagged as one street name and left long-hand
-    out.extend(name)
-    out.append(_TYPES[tokens[i]])
-    i += 1
+    words = name.split(" ")
+    if len(words) > 3:
+        return None
+    # A street named after a street type ("PARK AVE", "LAKE ST", "MILL RD") is still the
+    # plain shape when exactly one such word leads and the real type follows.
+    rest = words[1:] if words[0] in _NAME_TYPES else words
+    if any(w in _RESERVED for w in rest):
+        return None
+    if words[0] in _NAME_TYPES and len(words) > 1 and words[1] in _TYPES:
+        return None
+    if words[0][0].isdigit() or any(w[0].isdigit() for w in words):
+        if _TYPES[stype] != stype:
+            return None  # "3RD ROAD" is sometimes tagged as one street name and left long-hand
     # A one-letter post-directional ("HWY E") is read as a unit letter by the tagger, so
-    # only the two-letter ones take the fast path.
-    if i < len(tokens) and tokens[i] in _FAST_POSTDIRS and i + 1 == len(tokens):
-        out.append(tokens[i])
-        i += 1
-    line2 = None
-    rest = tokens[i:]
-    if len(rest) == 2 and rest[0] in _FAST_UNITS and _UNIT_ID.match(rest[1]) and rest[1] not in _RESERVED:
-        line2 = f"{_FAST_UNITS[rest[0]]} {rest[1]}"
-    elif len(rest) == 1 and rest[0].startswith("#") and _UNIT_ID.match(rest[0][1:]):
-        line2 = f"# {rest[0][1:]}"
-    elif len(rest) == 2 and rest[0] == "#" and _UNIT_ID.match(rest[1]):
-        line2 = f"# {rest[1]}"
-    elif rest:
+    # only the two-letter ones take the fast path, and only at the very end.
+    if postdir and (unit_type or hash_id):
         return None
-    return " ".join(out), line2
+    unit = unit_id or hash_id
+    if unit is not None and unit in _RESERVED:
+        return None
+    parts = [number]
+    if predir:
+        parts.append(_DIRS[predir])
+    parts.extend(words)
+    parts.append(_TYPES[stype])
+    if postdir:
+        parts.append(postdir)
+    if unit_type:
+        line2: str | None = f"{_FAST_UNITS[unit_type]} {unit_id}"
+    elif hash_id:
+        line2 = f"# {hash_id}"
+    else:
+        line2 = None
+    return " ".join(parts), line2
 
 
 def _slow_street(text: str) -> tuple[str | None, str | None]:
@@ -126,7 +149,8 @@ def _split_line1(line1: str | None) -> tuple[str | None, str | None]:
 
 
 def _street_text(line1: str, line2: str) -> str:
-    a, b = collapse(line1), collapse(line2)
+    a = collapse(line1) if not is_null(line1) else ""
+    b = collapse(line2) if line2 and not is_null(line2) else ""
     if a and b:
         return f"{a}, {b}"
     return a or b
@@ -139,14 +163,14 @@ def standardize_street(line1: str, line2: str = "") -> Street:
     Unparseable lines are kept (upper-cased, whitespace collapsed) in line1 and flagged
     'unparsed', never dropped.
     """
-    text = _street_text(line1 if not is_null(line1) else "", line2 if not is_null(line2) else "")
-    if not text:
+    text = _street_text(line1, line2)
+    if not text or is_null(text):
         return Street(None, None, None, None, None)
-    if m := _PO_BOX.match(text):
+    if "BOX" in text.upper() and (m := _PO_BOX.match(text)):
         return Street(f"PO BOX {m.group(1).upper()}", None, None, None, "po_box")
     fast = _fast_street(text)
     if fast is not None:
-        number, street = _split_line1(fast[0])
+        number, _, street = fast[0].partition(" ")
         return Street(fast[0], fast[1], number, street, None)
     return _standardize_street_slow(text)
 
