@@ -22,7 +22,8 @@ import numpy as np
 import polars as pl
 
 from unionhall.synth._common import day_number, rng_for
-from unionhall.synth.nc_files import street_address, write_absentee
+from unionhall.elections.nc_layout import absentee_layout
+from unionhall.synth.nc_files import absentee_quoted, street_address, write_absentee_lines
 from unionhall.synth.population import Population
 
 RACE_DESC = {
@@ -200,49 +201,83 @@ def write_absentee_snapshots(
     def date_col(days_expr: pl.Expr, limit: int) -> pl.Expr:
         return pl.when(days_expr <= limit).then(days_expr.cast(pl.Date).dt.strftime(fmt)).otherwise(pl.lit(""))
 
+    # Everything but the send date, return date and status is fixed once a row is
+    # visible: quote and join those columns once, then finish each day's lines.
+    columns = absentee_layout().column_names
+    variable = ("ballot_send_dt", "ballot_rtn_dt", "ballot_rtn_status")
+    first_var = columns.index(variable[0])
+    if columns[first_var : first_var + 3] != variable:
+        raise AssertionError("absentee layout changed: variable columns are not adjacent")
+    static_cols = ev.select(
+        "county_desc", "voter_reg_num", "ncid", "voter_last_name", "voter_first_name",
+        "voter_middle_name", "race", "ethnicity", "gender", pl.col("age").cast(pl.Utf8),
+        pl.when(pl.col("confidential")).then(pl.lit("")).otherwise(pl.col("voter_street_address")).alias("voter_street_address"),
+        pl.col("voter_city"), pl.lit("NC").alias("voter_state"), pl.col("voter_zip"),
+        pl.when(pl.col("req_type") == 0).then(pl.col("voter_street_address")).otherwise(pl.lit("")).alias("ballot_mail_street_address"),
+        pl.when(pl.col("req_type") == 0).then(pl.col("voter_city")).otherwise(pl.lit("")).alias("ballot_mail_city"),
+        pl.when(pl.col("req_type") == 0).then(pl.lit("NC")).otherwise(pl.lit("")).alias("ballot_mail_state"),
+        pl.when(pl.col("req_type") == 0).then(pl.col("voter_zip")).otherwise(pl.lit("")).alias("ballot_mail_zip"),
+        pl.lit("").alias("other_mail_addr1"), pl.lit("").alias("other_mail_addr2"),
+        pl.lit("").alias("other_city_state_zip"), pl.lit("").alias("relative_request_name"),
+        pl.lit("").alias("relative_request_address"), pl.lit("").alias("relative_request_city"),
+        pl.lit("").alias("relative_request_state"), pl.lit("").alias("relative_request_zip"),
+        pl.lit(election_day.strftime(fmt)).alias("election_dt"),
+        "voter_party_code", "precinct_desc", "cong_dist_desc", "nc_house_desc", "nc_senate_desc",
+        pl.col("delivery").replace_strict({0: "MAIL", 1: "EMAIL", 2: "FAX", 3: "IN PERSON"}, return_dtype=pl.Utf8).alias("ballot_req_delivery_type"),
+        pl.col("req_type").replace_strict({0: "MAIL", 1: "ONE-STOP"}, return_dtype=pl.Utf8).alias("ballot_req_type"),
+        pl.col("voter_party_code").alias("ballot_request_party"),
+        pl.col("req_dt").cast(pl.Date).dt.strftime(fmt).alias("ballot_req_dt"),
+        pl.when(pl.col("req_type") == 1).then(
+            pl.when(pl.col("site") == 0).then(pl.concat_str([pl.col("county_desc"), pl.lit(" COUNTY BOARD OF ELECTIONS")]))
+            .when(pl.col("site") == 1).then(pl.concat_str([pl.col("town_name"), pl.lit(" PUBLIC LIBRARY")]))
+            .otherwise(pl.concat_str([pl.col("town_name"), pl.lit(" COMMUNITY CENTER")]))
+        ).otherwise(pl.lit("")).alias("site_name"),
+        pl.when(pl.col("sdr")).then(pl.lit("Y")).otherwise(pl.lit("N")).alias("sdr"),
+        pl.lit("").alias("mail_veri_status"),
+    )
+    head_cols = columns[:first_var]
+    tail_cols = columns[first_var + 3 :]
+    quoted = absentee_quoted(static_cols, [*head_cols, *tail_cols])
+    fixed = pl.DataFrame(
+        {
+            "head": quoted.select(pl.concat_str(list(head_cols), separator=",")).to_series(),
+            "tail": quoted.select(pl.concat_str(list(tail_cols), separator=",")).to_series(),
+            "visible_from": ev["visible_from"],
+            "send_dt": ev["send_dt"],
+            "rtn_dt": ev["rtn_dt"],
+            "pending_from": ev["pending_from"],
+            "status": ev["status"],
+        }
+    )
+
     names: list[str] = []
     today_n = day_number(today)
     for k in range(days - 1, -1, -1):
         d_n = today_n - k
         d = today - dt.timedelta(days=k)
-        snap = ev.filter(pl.col("visible_from") <= d_n)
         status_idx = (
             pl.when(pl.col("rtn_dt") > d_n).then(pl.lit(S_NONE))
-            .when((pl.col("pending_from") <= d_n)).then(pl.lit(S_PENDING))
+            .when(pl.col("pending_from") <= d_n).then(pl.lit(S_PENDING))
             .otherwise(pl.col("status"))
         )
-        out = snap.select(
-            "county_desc", "voter_reg_num", "ncid", "voter_last_name", "voter_first_name",
-            "voter_middle_name", "race", "ethnicity", "gender", pl.col("age").cast(pl.Utf8),
-            pl.when(pl.col("confidential")).then(pl.lit("")).otherwise(pl.col("voter_street_address")).alias("voter_street_address"),
-            pl.col("voter_city"), pl.lit("NC").alias("voter_state"), pl.col("voter_zip"),
-            pl.when(pl.col("req_type") == 0).then(pl.col("voter_street_address")).otherwise(pl.lit("")).alias("ballot_mail_street_address"),
-            pl.when(pl.col("req_type") == 0).then(pl.col("voter_city")).otherwise(pl.lit("")).alias("ballot_mail_city"),
-            pl.when(pl.col("req_type") == 0).then(pl.lit("NC")).otherwise(pl.lit("")).alias("ballot_mail_state"),
-            pl.when(pl.col("req_type") == 0).then(pl.col("voter_zip")).otherwise(pl.lit("")).alias("ballot_mail_zip"),
-            pl.lit("").alias("other_mail_addr1"), pl.lit("").alias("other_mail_addr2"),
-            pl.lit("").alias("other_city_state_zip"), pl.lit("").alias("relative_request_name"),
-            pl.lit("").alias("relative_request_address"), pl.lit("").alias("relative_request_city"),
-            pl.lit("").alias("relative_request_state"), pl.lit("").alias("relative_request_zip"),
-            pl.lit(election_day.strftime(fmt)).alias("election_dt"),
-            "voter_party_code", "precinct_desc", "cong_dist_desc", "nc_house_desc", "nc_senate_desc",
-            pl.col("delivery").replace_strict({0: "MAIL", 1: "EMAIL", 2: "FAX", 3: "IN PERSON"}, return_dtype=pl.Utf8).alias("ballot_req_delivery_type"),
-            pl.col("req_type").replace_strict({0: "MAIL", 1: "ONE-STOP"}, return_dtype=pl.Utf8).alias("ballot_req_type"),
-            pl.col("voter_party_code").alias("ballot_request_party"),
-            date_col(pl.col("req_dt"), d_n).alias("ballot_req_dt"),
-            date_col(pl.col("send_dt"), d_n).alias("ballot_send_dt"),
-            date_col(pl.col("rtn_dt"), d_n).alias("ballot_rtn_dt"),
-            status_idx.replace_strict(dict(enumerate(STATUSES)), return_dtype=pl.Utf8).alias("ballot_rtn_status"),
-            pl.when(pl.col("req_type") == 1).then(
-                pl.when(pl.col("site") == 0).then(pl.concat_str([pl.col("county_desc"), pl.lit(" COUNTY BOARD OF ELECTIONS")]))
-                .when(pl.col("site") == 1).then(pl.concat_str([pl.col("town_name"), pl.lit(" PUBLIC LIBRARY")]))
-                .otherwise(pl.concat_str([pl.col("town_name"), pl.lit(" COMMUNITY CENTER")]))
-            ).otherwise(pl.lit("")).alias("site_name"),
-            pl.when(pl.col("sdr")).then(pl.lit("Y")).otherwise(pl.lit("N")).alias("sdr"),
-            pl.lit("").alias("mail_veri_status"),
+        lines = (
+            fixed.lazy()
+            .filter(pl.col("visible_from") <= d_n)
+            .select(
+                pl.concat_str(
+                    [
+                        pl.col("head"),
+                        pl.lit(',"'), date_col(pl.col("send_dt"), d_n),
+                        pl.lit('","'), date_col(pl.col("rtn_dt"), d_n),
+                        pl.lit('","'), status_idx.replace_strict(dict(enumerate(STATUSES)), return_dtype=pl.Utf8),
+                        pl.lit('",'), pl.col("tail"),
+                    ]
+                ).alias("line")
+            )
+            .collect()
+            .to_series()
         )
         name = f"absentee/absentee_{d.strftime('%Y%m%d')}.csv"
-        write_absentee(out, out_dir / name)
+        write_absentee_lines(lines, out_dir / name)
         names.append(name)
     return names
-

@@ -104,7 +104,7 @@ PROFILES: tuple[AffiliateProfile, ...] = (
         dues_words=_DUES_CODES,
         name_case="upper",
         locals_count=3,
-        size_weight=1.2,
+        size_weight=0.7,
     ),
     AffiliateProfile(
         slug="state-employees-union",
@@ -174,7 +174,7 @@ PROFILES: tuple[AffiliateProfile, ...] = (
         dues_words=_DUES_CODES,
         name_case="upper",
         locals_count=5,
-        size_weight=0.9,
+        size_weight=0.6,
     ),
     AffiliateProfile(
         slug="hospitality-workers-united",
@@ -244,7 +244,7 @@ PROFILES: tuple[AffiliateProfile, ...] = (
         dues_words=_DUES_PLAIN,
         name_case="upper",
         locals_count=4,
-        size_weight=1.0,
+        size_weight=0.6,
     ),
     AffiliateProfile(
         slug="food-retail-workers",

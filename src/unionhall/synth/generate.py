@@ -48,7 +48,8 @@ class SynthSummary:
         return asdict(self)
 
 
-def _check_out_dir(out_dir: Path) -> None:
+def check_out_dir(out_dir: Path) -> None:
+    """Raise `UserError` unless `out_dir` is new (or empty) under an existing parent."""
     if out_dir.exists() and (not out_dir.is_dir() or any(out_dir.iterdir())):
         raise UserError(f"--out {out_dir} already exists and is not empty; choose a new directory")
     if not out_dir.parent.exists():
@@ -64,7 +65,7 @@ def generate(params: SynthParams, out_dir: Path | str, progress: Progress | None
     """
     params.validate()
     out = Path(out_dir).absolute()
-    _check_out_dir(out)
+    check_out_dir(out)
     report = progress or (lambda _p, _m: None)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
     tmp.chmod(0o755)  # mkdtemp makes it private; the result is an ordinary directory

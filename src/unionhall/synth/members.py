@@ -193,6 +193,18 @@ def _fmt_date(days: int | None, style: str, partial: int = 0) -> Any:
     return d  # excel_date: a real date cell
 
 
+def _dates_in_style(days: np.ndarray, style: str) -> list[Any]:
+    """Format many dates (day numbers) at once in a profile's date style."""
+    series = pl.Series(days.astype(np.int64)).cast(pl.Date)
+    if style == "mdy":
+        return series.dt.strftime("%m/%d/%Y").to_list()
+    if style == "iso":
+        return series.dt.strftime("%Y-%m-%d").to_list()
+    if style == "serial":
+        return (days.astype(np.int64) + EXCEL_EPOCH_OFFSET).tolist()
+    return series.to_list()  # excel_date: datetime.date objects for date cells
+
+
 def build_members(params: SynthParams, pop: Population, out_dir: Path) -> MembersResult:
     """Choose members, add mess, write `members/*`, and return the truth."""
     rng = rng_for(params.seed, "members")
@@ -457,14 +469,28 @@ def build_members(params: SynthParams, pop: Population, out_dir: Path) -> Member
         # Files are sorted by last name then first, as exported from a membership system.
         idx = np.array(sorted(idx.tolist(), key=lambda r: (last[r], first[r], member_id[r])), dtype=np.int64)
 
-        def written(r: int, phone_style: str, prof: AffiliateProfile = prof) -> list[Any]:
-            title = prof.name_case == "title"
+        title_case = prof.name_case == "title"
+        name_cache: dict[str, str] = {}
+        # Dates in this profile's style, formatted once per record (partial DOBs aside).
+        dob_fmt = _dates_in_style(dob, prof.date_style)
+        join_fmt = _dates_in_style(join, prof.date_style)
+        senior_fmt = _dates_in_style(join + 30, prof.date_style)
 
-            def nm(s: str) -> str:
+        def nm(s: str, prof: AffiliateProfile = prof, title: bool = title_case, cache: dict[str, str] = name_cache) -> str:
+            out = cache.get(s)
+            if out is None:
                 if prof.accents and s in name_tables.ACCENTED:
-                    s2 = name_tables.ACCENTED[s]
-                    return s2 if title else s2.upper()
-                return _title(s) if title else s
+                    accented = name_tables.ACCENTED[s]
+                    out = accented if title else accented.upper()
+                else:
+                    out = _title(s) if title else s
+                cache[s] = out
+            return out
+
+        def written(
+            r: int, phone_style: str, prof: AffiliateProfile = prof, title: bool = title_case,
+            dob_fmt: list[Any] = dob_fmt, join_fmt: list[Any] = join_fmt, senior_fmt: list[Any] = senior_fmt,
+        ) -> list[Any]:
 
             unit = w_unit[r]
             street = f"{w_house[r]} {_title(w_street[r]) if title else w_street[r]}"
@@ -480,11 +506,15 @@ def build_members(params: SynthParams, pop: Population, out_dir: Path) -> Member
                     street = f"{street} {'Apt' if title else 'APT'} {unit}"
                 else:
                     addr2 = f"{'Apt' if title else 'APT'} {unit}"
-            dob_val = None if m_dob_missing[r] else int(dob[r])
             style = prof.date_style
-            dob_s = _fmt_date(dob_val, style, int(partial_kind[r]))
-            if partial_kind[r] and style in ("serial", "excel_date"):
-                dob_s = _fmt_date(dob_val, "iso", int(partial_kind[r]))
+            if m_dob_missing[r]:
+                dob_s: Any = ""
+            elif partial_kind[r]:
+                # Partial dates can't be Excel serials: those files get text like "1975".
+                text_style = "iso" if style in ("serial", "excel_date") else style
+                dob_s = _fmt_date(int(dob[r]), text_style, int(partial_kind[r]))
+            else:
+                dob_s = dob_fmt[r]
             ph = _fmt_phone(phone[r], phone_style) if phone[r] else ""
             values: list[Any] = []
             for field_name, _ in prof.columns:
@@ -531,11 +561,11 @@ def build_members(params: SynthParams, pop: Population, out_dir: Path) -> Member
                 elif field_name == "dues":
                     values.append(prof.dues_words[DUES_KEYS[dues[r]]])
                 elif field_name == "join_date":
-                    values.append(_fmt_date(int(join[r]), style))
+                    values.append(join_fmt[r])
                 elif field_name.startswith("extra:"):
                     kind = field_name[6:]
                     if kind == "seniority":
-                        values.append(_fmt_date(int(join[r]) + 30, style))
+                        values.append(senior_fmt[r])
                     elif kind == "payroll":
                         values.append(f"{(r * 7919) % 90_000_000 + 10_000_000}")
                     else:

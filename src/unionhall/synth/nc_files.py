@@ -234,33 +234,45 @@ _SPACE_BLANK = frozenset(
 _UNQUOTED = "age"
 
 
+def absentee_quoted(df: pl.DataFrame, columns: tuple[str, ...] | list[str]) -> pl.DataFrame:
+    """Quote absentee fields as NCSBE does: every field but `age` in quotes."""
+    exprs = []
+    for n in columns:
+        if n == _UNQUOTED:
+            exprs.append(pl.col(n).cast(pl.Utf8).alias(n))
+            continue
+        value = pl.col(n).cast(pl.Utf8)
+        if n in _SPACE_BLANK:
+            value = pl.when(value == "").then(pl.lit(" ")).otherwise(value)
+        exprs.append(
+            pl.concat_str([pl.lit('"'), value.str.replace_all('"', '""', literal=True), pl.lit('"')]).alias(n)
+        )
+    return df.select(exprs)
+
+
+def write_absentee_lines(lines: pl.Series, path: Path) -> None:
+    """Write pre-joined absentee lines under the quoted header, CRLF, in cp437.
+
+    The generator's values are ASCII, where cp437 and UTF-8 agree byte for byte, so the
+    fast path writes them directly; anything else goes through the cp437 codec.
+    """
+    header = ",".join(f'"{n}"' for n in absentee_layout().column_names)
+    non_ascii = bool(lines.str.contains(r"[^\x00-\x7F]").any()) if lines.len() else False
+    if non_ascii:
+        body = "".join(line + "\r\n" for line in lines.to_list())
+        path.write_bytes((header + "\r\n" + body).encode("cp437", errors="replace"))
+        return
+    buf = io.BytesIO()
+    buf.write((header + "\r\n").encode("ascii"))
+    if lines.len():
+        pl.DataFrame({"line": lines}).write_csv(
+            buf, include_header=False, quote_style="never", line_terminator="\r\n"
+        )
+    path.write_bytes(buf.getvalue())
+
+
 def write_absentee(df: pl.DataFrame, path: Path) -> None:
     """Comma-delimited, cp437, every field quoted except `age`; blanks `""` or `" "`."""
     names = absentee_layout().column_names
-    out = df.select(
-        [
-            (
-                pl.col(n).cast(pl.Utf8)
-                if n == _UNQUOTED
-                else pl.concat_str(
-                    [
-                        pl.lit('"'),
-                        (
-                            pl.when(pl.col(n) == "").then(pl.lit(" ")).otherwise(pl.col(n))
-                            if n in _SPACE_BLANK
-                            else pl.col(n)
-                        ).str.replace_all('"', '""', literal=True),
-                        pl.lit('"'),
-                    ]
-                )
-            ).alias(n)
-            for n in names
-        ]
-    )
-    buf = io.StringIO()
-    buf.write(",".join(f'"{n}"' for n in names) + "\r\n")
-    body = out.select(pl.concat_str(pl.all(), separator=",").alias("line"))["line"]
-    if body.len():
-        buf.write("\r\n".join(body.to_list()))
-        buf.write("\r\n")
-    path.write_bytes(buf.getvalue().encode("cp437", errors="replace"))
+    quoted = absentee_quoted(df, names)
+    write_absentee_lines(quoted.select(pl.concat_str(pl.all(), separator=",")).to_series(), path)
