@@ -146,7 +146,9 @@ def detect_encoding(sample: bytes) -> EncodingGuess:
     text = sample.decode("utf-8", errors=UNDECODABLE_ERRORS)
     bad = len(UNDECODABLE_RE.findall(text))
     good_multibyte = sum(1 for ch in text if 127 < ord(ch) < 0xDC00 or ord(ch) > 0xDCFF)
-    if good_multibyte >= 3 and good_multibyte >= bad:
+    # Windows-1252 text almost never forms valid multi-byte UTF-8 by accident, so a few
+    # valid sequences mean UTF-8 with some stray lines (pasted from elsewhere).
+    if good_multibyte >= 2:
         return EncodingGuess(
             "utf-8",
             f"mostly UTF-8 ({good_multibyte} multi-byte characters) with {bad} stray bytes",

@@ -269,6 +269,12 @@ _STREET_RE = re.compile(r"^\d+[A-Za-z]?\s+[A-Za-z0-9 .#'\-]+$")
 _GENDER_VALUES = {"m", "f", "male", "female", "x", "u", "nb", "non-binary", "nonbinary", "w", "woman", "man", "unknown"}
 
 
+def is_known_header(name: str) -> bool:
+    """True when `name` is a usual column name for a member field ("Last Name", "DOB")."""
+    key = _key(name)
+    return key in _EXACT or key.replace(" ", "") in _EXACT
+
+
 def _share(values: Sequence[str], test: object) -> float:
     if not values:
         return 0.0

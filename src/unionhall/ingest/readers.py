@@ -318,10 +318,15 @@ def _pick_header(records: list[list[str]]) -> int:
     """Index of the header among the first records: skip title lines above it.
 
     A title ("LOCAL 123 MEMBER LIST - MARCH") fills one cell; the header fills most of
-    them. Take the first record with at least half as many filled cells as the fullest.
+    them. Take the first record with at least half as many filled cells as the fullest,
+    unless the first record is itself a known column name ("Name" over a one-column list).
     """
+    from unionhall.ingest.mapping import is_known_header
+
     filled = [sum(1 for c in r if str(c).strip()) for r in records]
     if not filled:
+        return 0
+    if all(is_known_header(str(c)) for c in records[0] if str(c).strip()):
         return 0
     most = max(filled)
     need = max(1, math.ceil(most / 2)) if most < 2 else max(2, math.ceil(most / 2))
@@ -351,7 +356,8 @@ RejectedRowParts = tuple[str, str]
 
 
 _DELIMITERS = (",", "\t", ";", "|")
-_DELIM_NAMES = {",": "comma", "\t": "tab", ";": "semicolon", "|": "pipe"}
+_SINGLE_COLUMN = "\x1e"  # ASCII record separator: never in member data, so no splitting
+_DELIM_NAMES = {",": "comma", "\t": "tab", ";": "semicolon", "|": "pipe", _SINGLE_COLUMN: "none (one column)"}
 
 
 def _split_lines(text: str, newline: str) -> list[str]:
@@ -498,6 +504,9 @@ class _DelimitedReader(SourceReader):
             raise UserError(f"{p}: the file has only blank lines, no header row; {_WHAT_TO_DO}")
         idx = _pick_header([r for _, r in records])
         header_line, header_cells = records[idx]
+        if delimiter is None and len(header_cells) == 1 and not any(d in lines[header_line] for d in _DELIMITERS):
+            # One column: commas inside values ("SMITH, JOHN") are data, not separators.
+            delim = _SINGLE_COLUMN
         header, renamed, notes = _clean_header(header_cells)
         # Where the header ends: re-parse just the header record to count its lines.
         header_reader = csv.reader(
@@ -667,6 +676,12 @@ class _DelimitedReader(SourceReader):
             reject(
                 q.UNDECODABLE,
                 f"undecodable bytes{where} at byte {offset} (file read as {label}){extra}",
+            )
+            return None
+        if len(row) != ncols and nlines == 1 and raw_text.count(self.quotechar) % 2 == 1:
+            reject(
+                q.UNTERMINATED_QUOTE,
+                f"a quote ({self.quotechar}) opened on this line is never closed",
             )
             return None
         if len(row) != ncols:
