@@ -30,7 +30,7 @@ HOUSEHOLD_SIZE_P = np.array([0.30, 0.42, 0.16, 0.08, 0.03, 0.01])
 # Age bands of heads of household and their weights, tuned so that all adults together
 # follow the US adult age pyramid (AGE_PYRAMID_TARGET).
 HEAD_AGE_BANDS = np.array([18, 25, 35, 45, 55, 65, 75, 85, 100])
-HEAD_AGE_W = np.array([0.055, 0.165, 0.175, 0.17, 0.18, 0.145, 0.08, 0.03])
+HEAD_AGE_W = np.array([0.055, 0.14, 0.165, 0.175, 0.2, 0.155, 0.08, 0.03])
 # US adult population by age band (Census 2020, share of people 18+).
 AGE_PYRAMID_TARGET = {
     "18-24": 0.118, "25-34": 0.174, "35-44": 0.163, "45-54": 0.157,
