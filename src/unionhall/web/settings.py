@@ -30,6 +30,7 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "unionhall.web",
     "unionhall.jobs",
+    "unionhall.ingest",
 ]
 
 MIDDLEWARE = [
