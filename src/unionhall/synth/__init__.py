@@ -9,7 +9,7 @@ Public surface::
 See docs/synth.md for the files, the truth schema and every kind of mess.
 """
 
-from unionhall.synth.generate import GENERATOR_VERSION, SynthSummary, generate
+from unionhall.synth.pipeline import GENERATOR_VERSION, SynthSummary, generate
 from unionhall.synth.params import MessRates, SynthParams, mess_rates_from_json
 
 __all__ = [

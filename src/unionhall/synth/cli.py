@@ -11,7 +11,7 @@ import typer
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
 from unionhall.errors import UserError
-from unionhall.synth.generate import check_out_dir, generate
+from unionhall.synth.pipeline import check_out_dir, generate
 from unionhall.synth.params import MessRates, SynthParams, mess_rates_from_json
 
 

@@ -212,11 +212,11 @@ def build_population(params: SynthParams) -> Population:
 
     # Turnout propensity (logit scale): age, party, household habit, personal habit.
     age_eff = np.select(
-        [age < 25, age < 35, age < 45, age < 65, age < 80], [-1.1, -0.7, -0.2, 0.25, 0.6], 0.25
+        [age < 25, age < 35, age < 45, age < 65, age < 80], [-1.8, -1.15, -0.3, 0.4, 1.0], 0.4
     )
     party_eff = np.select([party == "UNA", party == "REP"], [-0.35, 0.1], 0.0)
     hh_eff = rng.normal(0, 0.6, n_hh)[hh_of]
-    propensity = age_eff + party_eff + hh_eff + rng.normal(0, 1.0, n_p)
+    propensity = age_eff + party_eff + hh_eff + rng.normal(0, 1.5, n_p)
 
     # Phones and emails (fictional: emails use reserved example domains).
     county_area = geo.counties["area_code"].to_numpy()
