@@ -4,7 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from unionhall.elections.nc_layout import absentee_layout, load_layout, ncvhis_layout, ncvoter_layout
+from unionhall.elections.nc_layout import (
+    absentee_layout,
+    load_layout,
+    ncvhis_layout,
+    ncvoter_layout,
+)
 
 
 def test_ncvoter_current_layout_has_67_columns_in_documented_order() -> None:

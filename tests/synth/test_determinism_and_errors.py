@@ -11,8 +11,7 @@ import typer
 from typer.testing import CliRunner
 
 from unionhall.errors import UserError
-from unionhall.synth import MessRates, SynthParams, SynthSummary, generate
-from unionhall.synth import pipeline
+from unionhall.synth import MessRates, SynthParams, SynthSummary, generate, pipeline
 from unionhall.synth.cli import synth_command
 
 
@@ -44,7 +43,7 @@ def test_another_seed_writes_other_data(small_state: tuple[Path, SynthSummary], 
 
 
 def test_manifest_lists_what_was_written(small_state: tuple[Path, SynthSummary]) -> None:
-    out, summary = small_state
+    out, _ = small_state
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["params"]["seed"] == 7
     assert manifest["counts"]["voters"] == 3_000

@@ -16,6 +16,7 @@ from unionhall.synth import MessRates, SynthSummary
 from unionhall.synth.affiliates import PROFILES
 from unionhall.synth.names import nickname_table
 
+
 # Documented tolerance (docs/synth.md): realized rate within max(0.01, 2 / eligible)
 # of the configured rate, measured from the written files against the truth.
 def tolerance(eligible: int) -> float:

@@ -23,11 +23,11 @@ Typical use::
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
 from types import MappingProxyType
-from typing import Mapping
 
 __all__ = [
     "SUPPLEMENTARY_CODES",

@@ -9,8 +9,8 @@ Public surface::
 See docs/synth.md for the files, the truth schema and every kind of mess.
 """
 
-from unionhall.synth.pipeline import GENERATOR_VERSION, SynthSummary, generate
 from unionhall.synth.params import MessRates, SynthParams, mess_rates_from_json
+from unionhall.synth.pipeline import GENERATOR_VERSION, SynthSummary, generate
 
 __all__ = [
     "GENERATOR_VERSION",

@@ -21,8 +21,8 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 
-from unionhall.synth._common import day_number, rng_for
 from unionhall.elections.nc_layout import absentee_layout
+from unionhall.synth._common import day_number, rng_for
 from unionhall.synth.nc_files import absentee_quoted, street_address, write_absentee_lines
 from unionhall.synth.population import Population
 

@@ -11,8 +11,8 @@ import typer
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
 from unionhall.errors import UserError
-from unionhall.synth.pipeline import check_out_dir, generate
 from unionhall.synth.params import MessRates, SynthParams, mess_rates_from_json
+from unionhall.synth.pipeline import check_out_dir, generate
 
 
 def synth_command(

@@ -26,13 +26,19 @@ import xlsxwriter
 
 from unionhall.synth import names as name_tables
 from unionhall.synth._common import EPOCH, day_number, pick_exact, rng_for
-from unionhall.synth.affiliates import EMPLOYERS, EXTRA_VALUES, PROFILES, WORKSITES, AffiliateProfile
+from unionhall.synth.affiliates import (
+    EMPLOYERS,
+    EXTRA_VALUES,
+    PROFILES,
+    WORKSITES,
+    AffiliateProfile,
+)
 from unionhall.synth.geography import STREET_TYPES_TOWN, STREET_WORDS
 from unionhall.synth.params import SynthParams
 from unionhall.synth.population import Population, draw_first_names, first_name_vocab, vocab
 
 EXCEL_EPOCH_OFFSET = 25569  # Excel serial of 1970-01-01
-XLSX_CREATED = dt.datetime(2026, 1, 1, 0, 0, 0)  # fixed so XLSX bytes never change
+XLSX_CREATED = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)  # fixed so XLSX bytes never change
 OUT_OF_STATE = (
     ("SC", (29701, 29732), (843, 864, 803), ("ROCK HILL", "FORT MILL", "GAFFNEY", "LANCASTER")),
     ("VA", (24501, 24599), (757, 540, 434), ("DANVILLE", "MARTINSVILLE", "SOUTH HILL")),
@@ -490,6 +496,7 @@ def build_members(params: SynthParams, pop: Population, out_dir: Path) -> Member
         def written(
             r: int, phone_style: str, prof: AffiliateProfile = prof, title: bool = title_case,
             dob_fmt: list[Any] = dob_fmt, join_fmt: list[Any] = join_fmt, senior_fmt: list[Any] = senior_fmt,
+            member_id: dict[int, str] = member_id, a: int = a,
         ) -> list[Any]:
 
             unit = w_unit[r]
@@ -717,7 +724,7 @@ def _write_xlsx(path: Path, prof: AffiliateProfile, header: list[str], rows: lis
             continue
         for j, v in enumerate(row):
             if isinstance(v, dt.date):
-                ws.write_datetime(i, j, dt.datetime(v.year, v.month, v.day), date_fmt)
+                ws.write_datetime(i, j, v, date_fmt)
             elif isinstance(v, int):
                 ws.write_number(i, j, v)
             elif v != "":

@@ -133,9 +133,7 @@ def _generate_into(params: SynthParams, out: Path, report: Progress) -> SynthSum
         "member_file_rows": members.records.height,
         "absentee_rows_last_day": events.height,
     }
-    files = sorted(
-        str(p.relative_to(out)) for p in out.rglob("*") if p.is_file()
-    ) + ["manifest.json"]
+    files = [*(str(p.relative_to(out)) for p in out.rglob("*") if p.is_file()), "manifest.json"]
     return SynthSummary(
         out_dir=str(out),
         generator_version=GENERATOR_VERSION,
