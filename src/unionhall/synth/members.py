@@ -316,10 +316,10 @@ def build_members(params: SynthParams, pop: Population, out_dir: Path) -> Member
             local_rows.append({"affiliate_idx": a, "local_number": num, "county_idx": int(c), "sites": sites})
     locals_df = pl.DataFrame(
         {
-            "affiliate_slug": [profiles[r["affiliate_idx"]].slug for r in local_rows],
-            "local_number": [r["local_number"] for r in local_rows],
-            "home_county": [county_names[r["county_idx"]] for r in local_rows],
-            "worksites": [len(r["sites"]) for r in local_rows],
+            "affiliate_slug": [profiles[lr["affiliate_idx"]].slug for lr in local_rows],
+            "local_number": [lr["local_number"] for lr in local_rows],
+            "home_county": [county_names[lr["county_idx"]] for lr in local_rows],
+            "worksites": [len(lr["sites"]) for lr in local_rows],
         }
     )
 
@@ -345,9 +345,9 @@ def build_members(params: SynthParams, pop: Population, out_dir: Path) -> Member
     # Local: one in the member's county if the affiliate has one, else any.
     by_aff_county: dict[tuple[int, int], int] = {}
     by_aff: dict[int, list[int]] = {}
-    for li, r in enumerate(local_rows):
-        by_aff_county.setdefault((r["affiliate_idx"], r["county_idx"]), li)
-        by_aff.setdefault(r["affiliate_idx"], []).append(li)
+    for li, lrow in enumerate(local_rows):
+        by_aff_county.setdefault((lrow["affiliate_idx"], lrow["county_idx"]), li)
+        by_aff.setdefault(lrow["affiliate_idx"], []).append(li)
     pick_u = rng.random(n_rec)
     site_u = rng.random(n_rec)
     rec_local = np.empty(n_rec, dtype=np.int64)
@@ -355,10 +355,11 @@ def build_members(params: SynthParams, pop: Population, out_dir: Path) -> Member
     worksite: list[str] = []
     for i in range(n_rec):
         key = (int(rec_aff[i]), int(m_county[i]))
-        li = by_aff_county.get(key)
-        if li is None or pick_u[i] < 0.1:
+        found = by_aff_county.get(key)
+        if found is None or pick_u[i] < 0.1:
             options = by_aff[int(rec_aff[i])]
-            li = options[int(pick_u[i] * len(options)) % len(options)]
+            found = options[int(pick_u[i] * len(options)) % len(options)]
+        li = found
         rec_local[i] = li
         sites = local_rows[li]["sites"]
         emp, site = sites[int(site_u[i] * len(sites)) % len(sites)]
@@ -414,8 +415,8 @@ def build_members(params: SynthParams, pop: Population, out_dir: Path) -> Member
 
     m_nick = pick_exact(rng, np.array([f in nick for f in first]), mess.nickname)
     for i in np.flatnonzero(m_nick).tolist():
-        options = nick[first[i]]
-        first[i] = options[int(rng.integers(len(options)))]
+        nicknames = nick[first[i]]
+        first[i] = nicknames[int(rng.integers(len(nicknames)))]
     m_typo = pick_exact(rng, np.ones(n_rec, dtype=bool), mess.typo)
     typo_last = rng.random(n_rec) < 0.6
     for i in np.flatnonzero(m_typo).tolist():
