@@ -31,6 +31,7 @@ INSTALLED_APPS = [
     "unionhall.web",
     "unionhall.jobs",
     "unionhall.ingest",
+    "unionhall.elections",
 ]
 
 MIDDLEWARE = [
