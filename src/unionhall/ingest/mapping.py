@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field, replace
 
 from unionhall.errors import UserError
@@ -275,11 +275,11 @@ def is_known_header(name: str) -> bool:
     return key in _EXACT or key.replace(" ", "") in _EXACT
 
 
-def _share(values: Sequence[str], test: object) -> float:
+def _share(values: Sequence[str], test: re.Pattern[str] | Callable[[str], object]) -> float:
     if not values:
         return 0.0
-    fn = test.match if isinstance(test, re.Pattern) else test  # type: ignore[attr-defined]
-    return sum(1 for v in values if fn(v)) / len(values)  # type: ignore[operator]
+    fn = test.match if isinstance(test, re.Pattern) else test
+    return sum(1 for v in values if fn(v)) / len(values)
 
 
 def _content_guess(values: Sequence[str], date_order: str) -> tuple[str, str | None, float, str] | None:

@@ -158,7 +158,7 @@ class SourceReader:
         """The first `n` parsed data rows (for mapping suggestions)."""
         out: list[list[str]] = []
         for batch in self.batches(size=n):
-            out.extend(batch.frame.rows())
+            out.extend(list(r) for r in batch.frame.rows())
             if len(out) >= n:
                 break
         return [list(r) for r in out[:n]]
@@ -514,7 +514,7 @@ class _DelimitedReader(SourceReader):
         )
         next(header_reader)
         first_data = header_line + header_reader.line_num
-        notes = [f"encoding: {guess.encoding} ({guess.reason})"] + notes
+        notes = [f"encoding: {guess.encoding} ({guess.reason})", *notes]
         if guess.mixed:
             notes.append("the file mixes encodings: rows that are not valid UTF-8 are quarantined")
         notes.append(f"delimiter: {_DELIM_NAMES.get(delim, repr(delim))}")
@@ -657,10 +657,10 @@ class _DelimitedReader(SourceReader):
                     return start + 1
                 reject(q.UNPARSEABLE, f"the CSV parser could not read this line ({error})", first_line)
                 return None
-        if not row or not any(v.strip() for v in row):
-            if not UNDECODABLE_RE.search(raw_text) and "\x00" not in raw_text:
-                reject(q.BLANK, "blank line")
-                return None
+        blank = not row or not any(v.strip() for v in row)
+        if blank and not UNDECODABLE_RE.search(raw_text) and "\x00" not in raw_text:
+            reject(q.BLANK, "blank line")
+            return None
         if "\x00" in raw_text:
             col = next((header[i] for i, v in enumerate(row[:ncols]) if "\x00" in v), None)
             where = f" in column {col!r}" if col else ""

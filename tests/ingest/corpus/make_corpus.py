@@ -79,10 +79,10 @@ def merged_totals(wb) -> None:  # type: ignore[no-untyped-def]
     ws.merge_range("A1:F1", "LOCAL 123 MEMBERSHIP ROSTER - JANUARY", bold)
     ws.write_row(2, 0, ["Member #", "Last Name", "First Name", "Employer", "Cell", "DOB"], bold)
     people = [
-        ("5001", "Nguyen", "Anh", 3125550101, dt.datetime(1984, 5, 6)),
-        ("5002", "Okafor", "Chidi", 3125550102, dt.datetime(1990, 1, 31)),
-        ("5003", "Kowalski", "Ewa", 3125550103, dt.datetime(1972, 11, 2)),
-        ("5004", "Haddad", "Omar", 3125550104, dt.datetime(1969, 7, 20)),
+        ("5001", "Nguyen", "Anh", 3125550101, dt.date(1984, 5, 6)),
+        ("5002", "Okafor", "Chidi", 3125550102, dt.date(1990, 1, 31)),
+        ("5003", "Kowalski", "Ewa", 3125550103, dt.date(1972, 11, 2)),
+        ("5004", "Haddad", "Omar", 3125550104, dt.date(1969, 7, 20)),
     ]
     for i, (mid, last, first, phone, dob) in enumerate(people):
         r = 3 + i
@@ -105,9 +105,9 @@ def main() -> None:
     text("whitespace_only.csv", "\n  \n\t\n\n")
     raw("binary_garbage.csv", bytes(rng.randrange(256) for _ in range(4096)))
     raw("pdf_named_csv.csv", b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n1 0 obj\n<< /Type /Catalog >>\nendobj\n")
-    names = "First Name,Last Name,City\nJosé,Muñoz,Peñasco\nFrançois,Lefèvre,Montréal\nZoë,Brontë,Nuñez\nRenée,O’Brien,Añasco\n"
+    names = "First Name,Last Name,City\nJosé,Muñoz,Peñasco\nFrançois,Lefèvre,Montréal\nZoë,Brontë,Nuñez\nRenée,O\u2019Brien,Añasco\n"
     text("windows_1252.csv", names, "cp1252", "\r\n")
-    text("cp437_dos.csv", names.replace("’", "'"), "cp437", "\r\n")
+    text("cp437_dos.csv", names.replace("\u2019", "'"), "cp437", "\r\n")
     text("utf8_bom.csv", "\ufeff" + good_csv())
     raw("utf16_bom_excel_unicode.txt", codecs.BOM_UTF16_LE + good_csv().replace(",", "\t").replace("\n", "\r\n").encode("utf-16-le"))
     raw("utf16_no_bom.tsv", good_csv().replace(",", "\t").encode("utf-16-le"))

@@ -52,7 +52,7 @@ __all__ = ["LOADED_SCHEMA", "StandardizedBatch", "standardize_batch"]
 PHONE_STRUCT = pl.Struct({"e164": pl.Utf8, "type": pl.Utf8, "raw": pl.Utf8, "flag": pl.Utf8, "column": pl.Utf8})
 EMAIL_STRUCT = pl.Struct({"email": pl.Utf8, "raw": pl.Utf8, "flag": pl.Utf8, "column": pl.Utf8})
 
-LOADED_SCHEMA: dict[str, Any] = {
+_LOADED_COLUMNS: dict[str, Any] = {
     "row_number": pl.Int64,
     "member_id": pl.Utf8,
     "local": pl.Utf8,
@@ -93,6 +93,7 @@ LOADED_SCHEMA: dict[str, Any] = {
     "custom": pl.Utf8,
     "source": pl.Utf8,
 }
+LOADED_SCHEMA = pl.Schema(_LOADED_COLUMNS)
 
 EARLIEST_DATE = dt.date(1900, 1, 1)
 _TOTALS_RE = re.compile(
@@ -249,9 +250,9 @@ def standardize_batch(batch: Batch, mapping: ColumnMapping) -> StandardizedBatch
         "dues_status": standardize_dues_status,
     }
     for fname, fn in simple.items():
-        col = mapping.column_for(fname)
-        if col:
-            put(_lookup([_col(df, col)], fn, {f"c_{fname}": s, f"cf_{fname}": s}))
+        simple_col = mapping.column_for(fname)
+        if simple_col:
+            put(_lookup([_col(df, simple_col)], fn, {f"c_{fname}": s, f"cf_{fname}": s}))
             flag_cols.append((fname, f"cf_{fname}"))
 
     w = pl.DataFrame(work)
@@ -394,10 +395,7 @@ def standardize_batch(batch: Batch, mapping: ColumnMapping) -> StandardizedBatch
         custom=json_of(custom_cols, custom_names),
         source=json_of(source_cols, source_cols),
     )
-    if n == 0:
-        out = pl.DataFrame(schema=LOADED_SCHEMA)
-    else:
-        out = out.cast(LOADED_SCHEMA)  # type: ignore[arg-type]
+    out = pl.DataFrame(schema=LOADED_SCHEMA) if n == 0 else out.cast(LOADED_SCHEMA)
 
     keep, rejected = _validate(batch, out, mapping, c_first, c_last, c_full)
     loaded = out.filter(pl.Series(keep)) if rejected else out

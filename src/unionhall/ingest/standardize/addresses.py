@@ -107,9 +107,8 @@ def _fast_street(text: str) -> tuple[str, str | None] | None:
         return None
     if words[0] in _NAME_TYPES and len(words) > 1 and words[1] in _TYPES:
         return None
-    if words[0][0].isdigit() or any(w[0].isdigit() for w in words):
-        if _TYPES[stype] != stype:
-            return None  # "3RD ROAD" is sometimes tagged as one street name and left long-hand
+    if any(w[0].isdigit() for w in words) and _TYPES[stype] != stype:
+        return None  # "3RD ROAD" is sometimes tagged as one street name and left long-hand
     # A one-letter post-directional ("HWY E") is read as a unit letter by the tagger, so
     # only the two-letter ones take the fast path, and only at the very end.
     if postdir and (unit_type or hash_id):

@@ -66,8 +66,8 @@ def proper_case(word: str) -> str:
         if upper in {"II", "III", "IV", "VI", "VII", "VIII"}:
             out.append(upper)
             continue
-        pieces = re.split(r"([-'’])", token)
-        out.append("".join(p if p in "-'’" else _cap_piece(p) for p in pieces))
+        pieces = re.split(r"([-'\u2019])", token)  # hyphen, apostrophe, typographic apostrophe
+        out.append("".join(p if p in "-'\u2019" else _cap_piece(p) for p in pieces))
     return " ".join(out)
 
 

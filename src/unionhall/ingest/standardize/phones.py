@@ -35,7 +35,7 @@ def _nanp_valid_pattern() -> re.Pattern[str]:
     parts = []
     for region in phonenumbers.COUNTRY_CODE_TO_REGION_CODE[1]:
         md = PhoneMetadata.metadata_for_region(region)
-        if md is None:
+        if md is None or md.general_desc is None:
             continue
         general = md.general_desc.national_number_pattern
         types = [

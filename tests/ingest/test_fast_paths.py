@@ -1,0 +1,101 @@
+"""The fast paths give the libraries' answers: phonenumbers, scourgify, nameparser."""
+
+from __future__ import annotations
+
+import random
+
+import phonenumbers
+
+from unionhall.ingest.standardize.addresses import (
+    _fast_street,
+    standardize_street,
+    standardize_street_slow,
+)
+from unionhall.ingest.standardize.names import _fast_split, _slow_split
+from unionhall.ingest.standardize.phones import _fast, standardize_phone, standardize_phone_slow
+
+STREET_NAMES = ["MAIN", "OAK", "PINE", "MAPLE", "WASHINGTON", "MARTIN LUTHER KING", "5TH", "21ST", "PARK",
+                "LAKE", "HILL", "MILL", "SPRING", "FOREST", "UNION", "CHURCH", "SUNSET", "PEACHTREE", "BROAD",
+                "JOHN F KENNEDY", "OLD MILL", "HIGHLAND", "VALLEY", "RIDGE", "MEADOW", "CEDAR CREEK"]
+TYPES = ["ST", "STREET", "AVE", "AVENUE", "RD", "ROAD", "DR", "DRIVE", "LN", "LANE", "CT", "COURT", "BLVD",
+         "WAY", "PL", "PLACE", "CIR", "TER", "PKWY", "HWY"]
+DIRS = ["", "", "N", "S", "E", "W", "NORTH", "SW"]
+UNITS = ["", "", "", "APT 4", "APT 12B", "UNIT 3", "STE 200", "SUITE 5", "#7", "# 9", "APARTMENT 2"]
+
+
+def test_phone_fast_path_matches_phonenumbers() -> None:
+    rng = random.Random(42)
+    formats = ["({a}) {b}-{c}", "{a}-{b}-{c}", "{a}.{b}.{c}", "1{a}{b}{c}", "+1 {a} {b} {c}", "{a}{b}{c}", "1-{a}-{b}-{c}"]
+    checked = 0
+    for _ in range(3000):
+        a, b, c = rng.randint(200, 999), rng.randint(0, 999), rng.randint(0, 9999)
+        raw = rng.choice(formats).format(a=a, b=f"{b:03d}", c=f"{c:04d}")
+        fast = _fast(raw)
+        if fast is None:
+            continue
+        checked += 1
+        assert fast == standardize_phone_slow(raw), raw
+    assert checked > 2500
+
+
+def test_phone_results() -> None:
+    assert standardize_phone("(217) 555-0123") == ("+12175550123", "ok")
+    assert standardize_phone("2175550123.0") == ("+12175550123", "ok")
+    assert standardize_phone("555-0123") == (None, "invalid")
+    assert standardize_phone("+44 20 7946 0958") == ("+442079460958", "foreign")
+    assert standardize_phone("217-555-0123 x45") == ("+12175550123", "extension")
+    assert standardize_phone("N/A") == (None, None)
+    # phonenumbers agrees the number is valid
+    assert phonenumbers.is_valid_number(phonenumbers.parse("+12175550123"))
+
+
+def test_address_fast_path_matches_scourgify_on_generated_addresses() -> None:
+    rng = random.Random(7)
+    seen: set[str] = set()
+    checked = 0
+    for _ in range(1500):
+        parts = [str(rng.randint(1, 99999)), rng.choice(DIRS), rng.choice(STREET_NAMES), rng.choice(TYPES)]
+        text = " ".join(p for p in parts if p)
+        unit = rng.choice(UNITS)
+        r = rng.random()
+        text = text.title() if r < 0.4 else text.lower() if r < 0.6 else text
+        if unit:
+            text += rng.choice([" ", ", "]) + unit
+        if text in seen:
+            continue
+        seen.add(text)
+        fast = _fast_street(text)
+        if fast is None:
+            continue
+        checked += 1
+        slow = standardize_street_slow(text)
+        assert fast == (slow.line1, slow.line2), text
+    assert checked > 300
+
+
+def test_address_results_usps_style() -> None:
+    s = standardize_street("123 north Main Street", "apartment 4")
+    assert (s.line1, s.line2, s.number, s.street, s.flag) == ("123 N MAIN ST", "APT 4", "123", "N MAIN ST", None)
+    assert standardize_street("P.O. Box 55").line1 == "PO BOX 55"
+    assert standardize_street("P.O. Box 55").flag == "po_box"
+    unparsed = standardize_street("rr 2 box 5")
+    assert unparsed.flag == "unparsed" and unparsed.line1 == "RR 2 BOX 5"  # kept, never lost
+    assert standardize_street("1600 Pennsylvania Ave NW").line1 == "1600 PENNSYLVANIA AVE NW"
+
+
+def test_name_fast_path_matches_nameparser() -> None:
+    rng = random.Random(3)
+    firsts = ["JOHN", "Mary", "jose", "DeShawn", "Aaliyah", "Wei", "Olga", "Siobhan", "Kwame", "Anne-Marie"]
+    lasts = ["SMITH", "Garcia", "o'neil", "McDonald", "Nguyen", "Smith-Jones", "Kowalski", "Okafor"]
+    middles = ["", "", "Q", "ANN", "Lee", "J"]
+    checked = 0
+    for _ in range(600):
+        f, m, last = rng.choice(firsts), rng.choice(middles), rng.choice(lasts)
+        text = f"{last}, {f} {m}".strip() if rng.random() < 0.5 else " ".join(p for p in (f, m, last) if p)
+        fast = _fast_split(text)
+        if fast is None:
+            continue
+        checked += 1
+        _title, first, middle, last_name, _suffix = _slow_split(text)
+        assert fast == (first, middle, last_name), text
+    assert checked > 400
