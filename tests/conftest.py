@@ -15,12 +15,17 @@ import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
+import django
 import pytest
 
 # Before Django reads its settings: a private data directory for this test session.
+# (DJANGO_SETTINGS_MODULE is deliberately not in the pytest ini: pytest-django would load
+# the settings before this file runs, and every test session would share ./unionhall-data.)
 os.environ.setdefault("UNIONHALL_DATA_DIR", tempfile.mkdtemp(prefix="unionhall-test-"))
 if os.environ.get("UNIONHALL_TEST_PASS") != "postgres":
     os.environ.pop("DATABASE_URL", None)
+os.environ["DJANGO_SETTINGS_MODULE"] = "unionhall.web.settings"
+django.setup()
 
 REPO = Path(__file__).resolve().parent.parent
 ARTIFACTS = REPO / "test-artifacts"

@@ -78,3 +78,20 @@ class ImportRun(models.Model):
     @property
     def reconciles(self) -> bool:
         return self.rows_read == self.rows_loaded + self.rows_quarantined
+
+
+class Upload(models.Model):
+    """A member file uploaded through the web, waiting for its mapping to be confirmed."""
+
+    token = models.CharField(max_length=32, unique=True)
+    path = models.CharField(max_length=1000)
+    file_name = models.CharField(max_length=500)
+    source_name = models.CharField(max_length=200)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    job = models.ForeignKey("jobs.Job", null=True, blank=True, on_delete=models.SET_NULL)
+
+    def __str__(self) -> str:
+        return f"upload {self.file_name} for {self.source_name}"

@@ -346,3 +346,43 @@ def _apply_snapshot(
         "unchanged": int(row[3]),
         "dropped": int(row[4]),
     }
+
+
+# -- web flow: upload, confirm the mapping, submit ---------------------------------------
+
+
+def upload_create(*, name: str, chunks: Any, source_name: str, user: Any, data_dir: Path) -> Any:
+    """Store an uploaded file under the data directory; returns the Upload to map."""
+    import secrets
+
+    from unionhall.ingest.models import Upload
+
+    source_slug(source_name)  # validates the name
+    token = secrets.token_hex(12)
+    safe_name = Path(name).name or "upload"
+    folder = data_dir / "uploads" / token
+    folder.mkdir(parents=True)
+    target = folder / safe_name
+    with target.open("wb") as fh:
+        for chunk in chunks:
+            fh.write(chunk)
+    return Upload.objects.create(
+        token=token, path=str(target), file_name=safe_name, source_name=source_name.strip(), uploaded_by=user
+    )
+
+
+def import_submit(*, upload: Any, mapping: ColumnMapping, user: Any, mode: str) -> Any:
+    """Queue the import of an upload with a confirmed mapping; returns the Job."""
+    from unionhall.jobs.runner import job_submit
+
+    problems = mapping.problems()
+    if problems:
+        raise UserError("; ".join(problems))
+    job = job_submit(
+        kind="ingest.import_members",
+        params={"path": upload.path, "source": upload.source_name, "mapping_json": mapping.to_json(), "mode": mode},
+        user=user,
+    )
+    upload.job = job
+    upload.save(update_fields=["job"])
+    return job
