@@ -94,7 +94,8 @@ def _member_age_weight(age: np.ndarray) -> np.ndarray:
     )
 
 
-def _email(first: pl.Expr, last: pl.Expr, style: pl.Expr, num: pl.Expr, domain: pl.Expr) -> pl.Expr:
+def person_email(first: pl.Expr, last: pl.Expr, style: pl.Expr, num: pl.Expr, domain: pl.Expr) -> pl.Expr:
+    """A person's email address from their name and drawn style (reserved example domains)."""
     f = first.str.to_lowercase().str.replace_all(r"[^a-z]", "")
     la = last.str.to_lowercase().str.replace_all(r"[^a-z]", "")
     n = num.cast(pl.Utf8)
@@ -278,7 +279,7 @@ def build_members(params: SynthParams, pop: Population, out_dir: Path) -> Member
     base = base[rng.permutation(base.height)]
     base = base.with_columns(
         email=pl.when(pl.col("has_email")).then(
-            _email(pl.col("first_name"), pl.col("last_name"), pl.col("email_style"), pl.col("email_num"), pl.col("email_domain"))
+            person_email(pl.col("first_name"), pl.col("last_name"), pl.col("email_style"), pl.col("email_num"), pl.col("email_domain"))
         ).otherwise(pl.lit("")),
         phone=pl.when(pl.col("has_phone")).then(pl.col("phone")).otherwise(pl.lit("")),
     )

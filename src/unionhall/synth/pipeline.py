@@ -15,7 +15,7 @@ import polars as pl
 from unionhall.errors import UserError
 from unionhall.synth.absentee import build_absentee_events, write_absentee_snapshots
 from unionhall.synth.history import build_history
-from unionhall.synth.members import build_members
+from unionhall.synth.members import build_members, person_email
 from unionhall.synth.nc_files import (
     ncvhis_frame,
     ncvoter_frame,
@@ -176,6 +176,9 @@ def _write_truth(
         "registered", pl.lit("NC").alias("state"), pl.col("house_number").cast(pl.Utf8),
         "street_name", "unit", pl.col("town_name").alias("city"), pl.col("zip").cast(pl.Utf8),
         pl.when(pl.col("phone") != "").then(pl.concat_str([pl.lit("+1"), pl.col("phone")])).otherwise(None).alias("phone_e164"),
+        pl.when(pl.col("has_email")).then(
+            person_email(pl.col("first_name"), pl.col("last_name"), pl.col("email_style"), pl.col("email_num"), pl.col("email_domain"))
+        ).otherwise(None).alias("email"),
         "propensity",
     )
     oos = extra.select(
@@ -185,6 +188,9 @@ def _write_truth(
         pl.lit(None, dtype=pl.Utf8).alias("party_cd"), pl.lit(False).alias("registered"), "state",
         pl.col("house_number").cast(pl.Utf8), "street_name", "unit", "city", "zip",
         pl.when(pl.col("has_phone")).then(pl.concat_str([pl.lit("+1"), pl.col("phone")])).otherwise(None).alias("phone_e164"),
+        pl.when(pl.col("has_email")).then(
+            person_email(pl.col("first_name"), pl.col("last_name"), pl.col("email_style"), pl.col("email_num"), pl.col("email_domain"))
+        ).otherwise(None).alias("email"),
         pl.lit(None, dtype=pl.Float64).alias("propensity"),
     )
     pl.concat([in_state, oos], how="vertical_relaxed").write_parquet(truth / "persons.parquet", **opts)
