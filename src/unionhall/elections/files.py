@@ -115,7 +115,13 @@ def file_fingerprint(path: Path) -> FileInfo:
 
 
 def split_header(line: str, delimiter: str) -> list[str]:
-    """Column names from a header line: quotes and spaces stripped, lower case."""
+    """Column names from a header line: quotes and spaces stripped, lower case.
+
+    A header without the expected delimiter is split on the other common one, so a file
+    of another layout can still be recognised and named.
+    """
+    if delimiter not in line:
+        delimiter = next((d for d in ("\t", ",", "|") if d in line), delimiter)
     return [c.strip().strip('"').strip().lower() for c in line.rstrip("\r\n").split(delimiter)]
 
 
@@ -329,7 +335,7 @@ def stage_csv(
             "(it looks truncated) — download or copy the whole file again"
         )
     # Lines the reader skipped (blank lines, rejected rows) shift the line number of every
-    # later accepted row: line = rowid + 2 + (skipped lines before it).
+    # later accepted row: line = row index + 2 + (skipped lines before it).
     skipped = sorted(set(rejects) | set(info.blank_lines))
     cur.execute("DROP TABLE IF EXISTS _el_skip")
     cur.execute("CREATE TEMP TABLE _el_skip (t BIGINT, c BIGINT)")
@@ -338,17 +344,20 @@ def stage_csv(
             "INSERT INTO _el_skip VALUES (?, ?)",
             [(line - 2 - j, j + 1) for j, line in enumerate(skipped)],
         )
-    accepted = int(cur.execute(f"SELECT count(*) FROM {raw}").fetchone()[0])  # type: ignore[index]  # noqa: S608
+    count, first = cur.execute(f"SELECT count(*), coalesce(min(rowid), 0) FROM {raw}").fetchone()  # type: ignore[misc]  # noqa: S608
+    accepted, base = int(count), int(first)
+    # Rows are stored in file order (DuckDB preserves insertion order); rowids are
+    # contiguous but start at an offset inside a transaction, hence `- base`.
     if skipped:
         cur.execute(
             f"""
             CREATE TEMP VIEW {table} AS
-            SELECT r.rowid + 2 + coalesce(s.c, 0) AS _line, r.*
-            FROM {raw} r ASOF LEFT JOIN _el_skip s ON r.rowid >= s.t
+            SELECT r.k + 2 + coalesce(s.c, 0) AS _line, r.* EXCLUDE (k)
+            FROM (SELECT rowid - {base} AS k, * FROM {raw}) r ASOF LEFT JOIN _el_skip s ON r.k >= s.t
             """  # noqa: S608
         )
     else:
-        cur.execute(f"CREATE TEMP VIEW {table} AS SELECT rowid + 2 AS _line, * FROM {raw}")  # noqa: S608
+        cur.execute(f"CREATE TEMP VIEW {table} AS SELECT rowid - {base} + 2 AS _line, * FROM {raw}")  # noqa: S608
     return Staged(
         table=table, raw_table=raw, accepted=accepted,
         rejects=[rejects[k] for k in sorted(rejects)], columns=list(columns),
