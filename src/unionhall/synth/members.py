@@ -464,6 +464,7 @@ def build_members(params: SynthParams, pop: Population, out_dir: Path) -> Member
     email = rec["email"].to_list()
     suffix = rec["name_suffix"].to_list()
     rec_state = rec["state"].to_list()
+    local_numbers = [str(lr["local_number"]) for lr in local_rows]
     n_totals = round(mess.totals_row * len(profiles))
     totals_files = set(rng.choice(len(profiles), size=n_totals, replace=False).tolist()) if n_totals else set()
     for a, prof in enumerate(profiles):
@@ -478,6 +479,7 @@ def build_members(params: SynthParams, pop: Population, out_dir: Path) -> Member
         idx = np.array(sorted(idx.tolist(), key=lambda r: (last[r], first[r], member_id[r])), dtype=np.int64)
 
         title_case = prof.name_case == "title"
+        fields = [c for c, _ in prof.columns]
         name_cache: dict[str, str] = {}
         # Dates in this profile's style, formatted once per record (partial DOBs aside).
         dob_fmt = _dates_in_style(dob, prof.date_style)
@@ -498,7 +500,7 @@ def build_members(params: SynthParams, pop: Population, out_dir: Path) -> Member
         def written(
             r: int, phone_style: str, prof: AffiliateProfile = prof, title: bool = title_case,
             dob_fmt: list[Any] = dob_fmt, join_fmt: list[Any] = join_fmt, senior_fmt: list[Any] = senior_fmt,
-            member_id: dict[int, str] = member_id, a: int = a,
+            member_id: dict[int, str] = member_id, a: int = a, fields: list[str] = fields,
         ) -> list[Any]:
 
             unit = w_unit[r]
@@ -525,64 +527,38 @@ def build_members(params: SynthParams, pop: Population, out_dir: Path) -> Member
             else:
                 dob_s = dob_fmt[r]
             ph = _fmt_phone(phone[r], phone_style) if phone[r] else ""
-            values: list[Any] = []
-            for field_name, _ in prof.columns:
-                if field_name == "member_id":
-                    values.append(member_id[r])
-                elif field_name == "first":
-                    values.append(nm(first[r]))
-                elif field_name == "middle":
-                    values.append(nm(middle[r]))
-                elif field_name == "middle_initial":
-                    values.append(middle[r][:1])
-                elif field_name == "last":
-                    values.append(nm(last[r]))
-                elif field_name == "suffix":
-                    values.append(suffix[r])
-                elif field_name == "full_name_lfm":
-                    mid = f" {middle[r][:1]}" if middle[r] else ""
-                    sfx = f" {suffix[r]}" if suffix[r] else ""
-                    values.append(f"{nm(last[r])}, {nm(first[r])}{mid}{sfx}")
-                elif field_name == "dob":
-                    values.append(dob_s)
-                elif field_name == "address":
-                    values.append(street)
-                elif field_name == "address2":
-                    values.append(addr2)
-                elif field_name == "city":
-                    values.append(_title(w_city[r]) if title else w_city[r])
-                elif field_name == "state":
-                    values.append(rec_state[r])
-                elif field_name == "zip":
-                    values.append(w_zip[r])
-                elif field_name == "phone":
-                    values.append(ph)
-                elif field_name == "email":
-                    values.append(email[r])
-                elif field_name == "status":
-                    values.append(prof.status_words[STATUS_KEYS[status[r]]])
-                elif field_name == "employer":
-                    values.append(employer[r])
-                elif field_name == "worksite":
-                    values.append(worksite[r])
-                elif field_name == "local":
-                    values.append(str(local_rows[rec_local[r]]["local_number"]))
-                elif field_name == "dues":
-                    values.append(prof.dues_words[DUES_KEYS[dues[r]]])
-                elif field_name == "join_date":
-                    values.append(join_fmt[r])
-                elif field_name.startswith("extra:"):
-                    kind = field_name[6:]
-                    if kind == "seniority":
-                        values.append(senior_fmt[r])
-                    elif kind == "payroll":
-                        values.append(f"{(r * 7919) % 90_000_000 + 10_000_000}")
-                    else:
-                        opts = EXTRA_VALUES[kind]
-                        values.append(opts[(r * 31 + a) % len(opts)])
-                else:
-                    raise AssertionError(field_name)
-            return values
+            first_w, last_w, middle_w = nm(first[r]), nm(last[r]), middle[r]
+            mid = f" {middle_w[:1]}" if middle_w else ""
+            sfx = f" {suffix[r]}" if suffix[r] else ""
+            row = {
+                "member_id": member_id[r],
+                "first": first_w,
+                "middle": nm(middle_w),
+                "middle_initial": middle_w[:1],
+                "last": last_w,
+                "suffix": suffix[r],
+                "full_name_lfm": f"{last_w}, {first_w}{mid}{sfx}",
+                "dob": dob_s,
+                "address": street,
+                "address2": addr2,
+                "city": _title(w_city[r]) if title else w_city[r],
+                "state": rec_state[r],
+                "zip": w_zip[r],
+                "phone": ph,
+                "email": email[r],
+                "status": prof.status_words[STATUS_KEYS[status[r]]],
+                "employer": employer[r],
+                "worksite": worksite[r],
+                "local": local_numbers[rec_local[r]],
+                "dues": prof.dues_words[DUES_KEYS[dues[r]]],
+                "join_date": join_fmt[r],
+                "extra:seniority": senior_fmt[r],
+                "extra:payroll": f"{(r * 7919) % 90_000_000 + 10_000_000}",
+            }
+            return [
+                row[f] if f in row else EXTRA_VALUES[f[6:]][(r * 31 + a) % len(EXTRA_VALUES[f[6:]])]
+                for f in fields
+            ]
 
         # Entries: records, duplicate rows and junk rows, placed by sort key.
         styles = prof.phone_styles

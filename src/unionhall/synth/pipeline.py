@@ -6,6 +6,7 @@ import json
 import shutil
 import tempfile
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -14,8 +15,8 @@ import polars as pl
 
 from unionhall.errors import UserError
 from unionhall.synth.absentee import build_absentee_events, write_absentee_snapshots
-from unionhall.synth.history import build_history
-from unionhall.synth.members import build_members, person_email
+from unionhall.synth.history import History, build_history
+from unionhall.synth.members import MembersResult, build_members, person_email
 from unionhall.synth.nc_files import (
     ncvhis_frame,
     ncvoter_frame,
@@ -25,7 +26,7 @@ from unionhall.synth.nc_files import (
     write_quoted_tsv,
 )
 from unionhall.synth.params import SynthParams
-from unionhall.synth.population import build_population
+from unionhall.synth.population import Population, build_population
 
 GENERATOR_VERSION = "1.0"
 Progress = Callable[[int, str], None]
@@ -95,28 +96,17 @@ def _generate_into(params: SynthParams, out: Path, report: Progress) -> SynthSum
     pop = build_population(params)
     report(25, "vote history")
     history = build_history(pop, params.seed, params.today, params.past_elections)
-    report(35, "voter file")
-    rows = voter_rows(pop)
-    write_quoted_tsv(ncvoter_frame(rows), out / "ncvoter_synth.txt")
-    report(50, "vote history file")
-    write_quoted_tsv(ncvhis_frame(rows, history), out / "ncvhis_synth.txt")
-    del rows
-    report(62, "polling places")
-    label = params.election_day.strftime("%m/%d/%Y")
-    pp_name = f"polling_place_{params.election_day.strftime('%Y%m%d')}.csv"
-    write_polling_places(polling_place_frame(pop, label), out / pp_name)
-    report(64, "absentee snapshots")
-    events = build_absentee_events(pop, params.seed, params.election_day, params.today)
-    absentee_files = write_absentee_snapshots(
-        pop, events, out, params.election_day, params.today, params.absentee_days
-    )
-    report(75, "member files")
-    members = build_members(params, pop, out)
-    report(90, "ground truth")
+    # The two big NCSBE files are polars work that releases the GIL; write them on a
+    # second thread while this one does the Python-heavy absentee and member files.
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        nc_files = pool.submit(_write_voter_and_history, pop, history, out)
+        events, absentee_files, members = _generate_rest(params, pop, out, report)
+        report(85, "voter file and history")
+        nc_files.result()
+    report(92, "ground truth")
     truth = out / "truth"
     truth.mkdir()
     _write_truth(pop, members.records, members.extra_persons, members.locals, truth)
-
     counts = {
         "voters": pop.voters.height,
         "households": pop.households.height,
@@ -151,11 +141,37 @@ def _generate_into(params: SynthParams, out: Path, report: Progress) -> SynthSum
     )
 
 
+def _write_voter_and_history(pop: Population, history: History, out: Path) -> None:
+    rows = voter_rows(pop)
+    write_quoted_tsv(ncvoter_frame(rows), out / "ncvoter_synth.txt")
+    write_quoted_tsv(ncvhis_frame(rows, history), out / "ncvhis_synth.txt")
+
+
+def _generate_rest(
+    params: SynthParams, pop: Population, out: Path, report: Progress
+) -> tuple[pl.DataFrame, list[str], MembersResult]:
+    """Polling places, absentee snapshots and member files (the Python-heavy part)."""
+    report(40, "polling places")
+    label = params.election_day.strftime("%m/%d/%Y")
+    pp_name = f"polling_place_{params.election_day.strftime('%Y%m%d')}.csv"
+    write_polling_places(polling_place_frame(pop, label), out / pp_name)
+    report(45, "absentee snapshots")
+    events = build_absentee_events(pop, params.seed, params.election_day, params.today)
+    absentee_files = write_absentee_snapshots(
+        pop, events, out, params.election_day, params.today, params.absentee_days
+    )
+    report(60, "member files")
+    members = build_members(params, pop, out)
+
+    return events, absentee_files, members
+
+
 def _write_truth(
     pop: Any, records: pl.DataFrame, extra: pl.DataFrame, locals_df: pl.DataFrame, truth: Path
 ) -> None:
     """Write the ground-truth parquet files (schemas in docs/synth.md)."""
-    opts: dict[str, Any] = {"compression": "zstd", "statistics": False}
+    # lz4: truth files are read by tests and tools, size matters less than write speed.
+    opts: dict[str, Any] = {"compression": "lz4", "statistics": False}
     records.write_parquet(truth / "member_records.parquet", **opts)
     locals_df.write_parquet(truth / "locals.parquet", **opts)
     hh = pop.households.join(
