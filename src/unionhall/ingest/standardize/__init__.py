@@ -15,9 +15,12 @@ import datetime as dt
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
+import numpy as np
 import polars as pl
+import pyarrow as pa
 
 from unionhall.ingest import quarantine as q
 from unionhall.ingest.mapping import CUSTOM, SKIP, ColumnMapping
@@ -137,11 +140,13 @@ def _today() -> dt.date:
     return dt.datetime.now(dt.UTC).date()
 
 
+@lru_cache(maxsize=262144)
 def _dob(value: str, order: str) -> tuple[dt.date | None, str | None]:
     d, flag = parse_date(value, order)
     return check_range(d, flag, earliest=EARLIEST_DATE, latest=_today())
 
 
+@lru_cache(maxsize=262144)
 def _join_date(value: str, order: str) -> tuple[dt.date | None, str | None]:
     d, flag = parse_date(value, order)
     return check_range(d, flag, earliest=EARLIEST_DATE, latest=_today() + dt.timedelta(days=366))
@@ -158,6 +163,22 @@ def _full_address(value: str) -> tuple[str, str, str, str, str | None]:
         v = collapse(value)
         return v, "", "", "", ("unparsed" if v else None)
     return parts.street, parts.city, parts.state, parts.zip, None
+
+
+def _list_column(frames: list[pl.DataFrame], n: int, dtype: pl.DataType) -> pl.Series:
+    """Row-wise lists from k aligned one-struct-column frames, skipping null entries.
+
+    Built through Arrow offsets: Polars' list.drop_nulls on structs costs ~20 µs a row.
+    Each frame has columns `__row` (row index) and `v` (the struct), already filtered.
+    """
+    if not frames:
+        return pl.Series([[]] * n, dtype=dtype)
+    long = pl.concat([f.with_columns(__k=pl.lit(i, pl.Int32)) for i, f in enumerate(frames)])
+    long = long.sort(["__row", "__k"])
+    counts = np.bincount(long.get_column("__row").to_numpy(), minlength=n)
+    offsets = np.concatenate([[0], np.cumsum(counts)]).astype(np.int32)
+    values = long.get_column("v").cast(dtype.inner).to_arrow()  # type: ignore[attr-defined]
+    return pl.Series(pl.from_arrow(pa.ListArray.from_arrays(pa.array(offsets), values)))
 
 
 def _flag_expr(prefix: str, col: str) -> pl.Expr:
@@ -302,24 +323,38 @@ def standardize_batch(batch: Batch, mapping: ColumnMapping) -> StandardizedBatch
     foreign_line1 = pl.lit(line1).str.strip_chars().str.to_uppercase().replace("", None)
     is_foreign = address_flag == "foreign"
 
-    phones = [
-        pl.when(pl.lit(df.get_column(col)).str.strip_chars() != "").then(
-            pl.struct(
-                e164=c(f"ph{i}_e164"),
-                type=pl.lit(mapping.rule(col).phone_type or "other"),
-                raw=pl.lit(df.get_column(col)),
-                flag=c(f"ph{i}_flag"),
-                column=pl.lit(col),
+    w_raw = w.with_row_index("__row").with_columns(
+        [df.get_column(col).alias(f"__ph{i}") for i, col in enumerate(phone_cols)]
+        + [df.get_column(col).alias(f"__em{i}") for i, col in enumerate(email_cols)]
+    )
+    phones = _list_column(
+        [
+            w_raw.filter(pl.col(f"__ph{i}").str.strip_chars() != "").select(
+                pl.col("__row").cast(pl.Int64),
+                v=pl.struct(
+                    e164=c(f"ph{i}_e164"),
+                    type=pl.lit(mapping.rule(col).phone_type or "other"),
+                    raw=pl.col(f"__ph{i}"),
+                    flag=c(f"ph{i}_flag"),
+                    column=pl.lit(col),
+                ),
             )
-        )
-        for i, col in enumerate(phone_cols)
-    ]
-    emails = [
-        pl.when(pl.lit(df.get_column(col)).str.strip_chars() != "").then(
-            pl.struct(email=c(f"em{i}_email"), raw=pl.lit(df.get_column(col)), flag=c(f"em{i}_flag"), column=pl.lit(col))
-        )
-        for i, col in enumerate(email_cols)
-    ]
+            for i, col in enumerate(phone_cols)
+        ],
+        w.height,
+        pl.List(PHONE_STRUCT),
+    )
+    emails = _list_column(
+        [
+            w_raw.filter(pl.col(f"__em{i}").str.strip_chars() != "").select(
+                pl.col("__row").cast(pl.Int64),
+                v=pl.struct(email=c(f"em{i}_email"), raw=pl.col(f"__em{i}"), flag=c(f"em{i}_flag"), column=pl.lit(col)),
+            )
+            for i, col in enumerate(email_cols)
+        ],
+        w.height,
+        pl.List(EMAIL_STRUCT),
+    )
     first_email = [i for i, _ in enumerate(email_cols)]
 
     for i, col in enumerate(phone_cols):
@@ -375,11 +410,11 @@ def standardize_batch(batch: Batch, mapping: ColumnMapping) -> StandardizedBatch
         address_raw=address_raw,
         address_flag=address_flag,
         phone=pl.coalesce([c(f"ph{i}_e164") for i in range(len(phone_cols))]) if phone_cols else pl.lit(None, pl.Utf8),
-        phones=(pl.concat_list(phones).list.drop_nulls() if phones else pl.lit([], dtype=pl.List(PHONE_STRUCT))),
+        phones=pl.lit(phones),
         email=email_first_ok,
         email_raw=email_raw0,
         email_flag=email_flag0,
-        emails=(pl.concat_list(emails).list.drop_nulls() if emails else pl.lit([], dtype=pl.List(EMAIL_STRUCT))),
+        emails=pl.lit(emails),
         dob=c("d_dob", pl.Date),
         dob_raw=raw(c_dob),
         dob_flag=c("d_dob_flag"),

@@ -49,7 +49,7 @@ _FOREIGN_POSTCODE_RE = re.compile(
 )
 
 
-@lru_cache(maxsize=65536)
+@lru_cache(maxsize=131072)
 def standardize_zip(raw: str) -> tuple[str | None, str | None, str | None]:
     """ZIP -> (zip5, zip4, flag). Flags: zip_padded (Excel dropped a leading zero: 2134 ->
     02134), foreign (a foreign postcode), invalid."""
@@ -111,7 +111,7 @@ def standardize_local(raw: str) -> tuple[str | None, str | None]:
 _SCI_RE = re.compile(r"^\d(?:\.\d+)?E\+\d+$", re.I)
 
 
-@lru_cache(maxsize=8192)
+@lru_cache(maxsize=262144)
 def standardize_member_id(raw: str) -> tuple[str | None, str | None]:
     """Trimmed id. '1.23457E+11' means Excel rounded the id away: flagged scientific_notation."""
     v = collapse(raw)
