@@ -13,6 +13,8 @@ import csv
 import datetime as dt
 import io
 
+import pyarrow as pa
+
 from unionhall.elections.files import (
     POLLING_COLUMNS,
     FileInfo,
@@ -150,7 +152,13 @@ def polling_places_import(
     say(60, "replacing the polling places of this election")
     cur.execute("DROP TABLE IF EXISTS _el_pp")
     cur.execute("CREATE TEMP TABLE _el_pp AS SELECT * FROM polling_place LIMIT 0")
-    cur.executemany(f"INSERT INTO _el_pp VALUES ({', '.join('?' * 13)})", rows)
+    names = ["election_date", "county_name", "precinct_name", "precinct_key", "polling_place_id",
+             "polling_place_name", "house_num", "street_name", "city", "state", "zip", "load_id",
+             "row_number"]
+    frame = pa.table({n: [r[i] for r in rows] for i, n in enumerate(names)})
+    cur.register("_el_pp_rows", frame)
+    cur.execute(f"INSERT INTO _el_pp SELECT {', '.join(names)} FROM _el_pp_rows")  # noqa: S608
+    cur.unregister("_el_pp_rows")
     elections = sorted({r[0] for r in rows})
     rec.snapshot_date = str(max(elections)) if elections else snapshot_date_resolve(None, file)[0].isoformat()
     counts = cur.execute(
