@@ -170,11 +170,9 @@ class SourceReader:
         raws: list[str],
         rejected: list[RejectedRow],
     ) -> Batch:
-        ncols = len(self.header)
-        columns = list(zip(*rows, strict=True)) if rows else [() for _ in range(ncols)]
-        frame = pl.DataFrame(
-            {name: pl.Series(name, col, dtype=pl.Utf8) for name, col in zip(self.header, columns, strict=True)},
-        )
+        schema = {name: pl.Utf8 for name in self.header}
+        # orient="row" transposes in Rust; zip(*rows) in Python costs twice as much.
+        frame = pl.DataFrame(rows, schema=schema, orient="row") if rows else pl.DataFrame(schema=schema)
         return Batch(
             frame=frame,
             row_numbers=pl.Series("row_number", numbers, dtype=pl.Int64),
@@ -579,9 +577,10 @@ class _DelimitedReader(SourceReader):
             start = prev_end
             prev_end = end
             nlines = end - start
-            if error is None and nlines == 1 and len(row) == ncols and not store.dirty(start):
+            cbase, clines, cdirty = store.chunks[-1]
+            if error is None and nlines == 1 and len(row) == ncols and start >= cbase and not cdirty:
                 # The fast path: one clean line, right number of fields.
-                line = store.line(start)
+                line = clines[start - cbase]
                 if len(line) <= MAX_CELL_CHARS or _too_long(row, header) is None:
                     if any(row) or line.strip(delim + self.quotechar + " \t\r\n"):
                         rows.append(row)
