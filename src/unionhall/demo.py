@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -57,25 +58,61 @@ def demo_admin_ensure(cfg: Config) -> DemoLogin:
     return DemoLogin(DEMO_ADMIN, password, "administrator")
 
 
+@dataclass(frozen=True)
+class DemoSize:
+    """Size of the synthetic state the demo generates (state-sized by default)."""
+
+    voters: int = 200_000
+    members: int = 30_000
+    seed: int = 7
+
+
+def synth_dir(cfg: Config) -> Path:
+    return cfg.data_dir / "synth"
+
+
 def demo_prepare(
     cfg: Config,
     *,
     run_job: Callable[[str, dict[str, object]], int],
     say: Callable[[str], None],
-    synth_dir: Path | None = None,
+    size: DemoSize | None = None,
 ) -> DemoResult:
-    """Migrate both stores, create the demo logins, and load the demo data.
+    """Migrate both stores, generate the synthetic state once, load it, create the logins.
 
     `run_job(kind, params) -> job id` runs one job in the foreground (the CLI passes its
-    progress-bar runner).
+    progress-bar runner) and raises if the job fails. Every step is idempotent: a second
+    run reuses the generated files and the imports are no-ops.
     """
     from unionhall.cli._runtime import migrate_app_database
 
+    size = size or DemoSize()
     result = DemoResult()
     say(f"data directory: {cfg.data_dir}")
     migrate_app_database()
     result.steps.append("app database migrated")
     result.job_ids.append(run_job("warehouse.migrate", {}))
     result.steps.append("warehouse migrated")
+
+    state = synth_dir(cfg)
+    manifest_path = state / "manifest.json"
+    if manifest_path.is_file():
+        say(f"reusing the synthetic state in {state}")
+    else:
+        say(f"generating a synthetic state ({size.voters:,} voters, {size.members:,} members) in {state}")
+        result.job_ids.append(
+            run_job("synth.generate", {"out": str(state), "voters": size.voters,
+                                       "members": size.members, "seed": size.seed})
+        )
+    manifest = json.loads(manifest_path.read_text())
+    result.steps.append("synthetic state ready")
+
+    for f in manifest["member_files"]:
+        say(f"importing {f['path']} for {f['affiliate']}")
+        result.job_ids.append(
+            run_job("ingest.import_members", {"path": str(state / f["path"]), "source": f["affiliate"]})
+        )
+    result.steps.append("member lists imported")
+
     result.logins.append(demo_admin_ensure(cfg))
     return result

@@ -81,4 +81,4 @@ def test_demo_then_serve_and_log_in_over_http(tmp_path: Path) -> None:
 
 
 # Options that keep the demo's synthetic state small in tests (the default is state-sized).
-DEMO_SMALL: list[str] = []
+DEMO_SMALL: list[str] = ["--voters", "3000", "--members", "500"]

@@ -91,14 +91,19 @@ def demo(
     ] = False,
     host: HostOpt = "127.0.0.1",
     port: PortOpt = 8000,
+    voters: Annotated[int, typer.Option("--voters", min=100, help="Voters in the synthetic state.")] = 200_000,
+    members: Annotated[int, typer.Option("--members", min=10, help="Union members in it.")] = 30_000,
+    seed: Annotated[int, typer.Option("--seed", help="Seed of the synthetic state.")] = 7,
 ) -> None:
-    """Set up a demo installation in the data directory, print the logins, and serve it."""
+    """Set up a demo installation: generate and load a synthetic state, print the logins, serve it.
+
+    The state is generated once into the data directory and reused by later runs."""
     from unionhall.cli.serve import check_port_free
 
     if not no_serve:
         check_port_free(host, port)
     cfg = setup_django()
-    from unionhall.demo import demo_prepare
+    from unionhall.demo import DemoSize, demo_prepare
     from unionhall.warehouse import open_warehouse
 
     open_warehouse()
@@ -106,7 +111,8 @@ def demo(
     def run_job(kind: str, params: dict[str, Any]) -> int:
         return int(run_job_foreground(kind, params).pk)
 
-    result = demo_prepare(cfg, run_job=run_job, say=err_console.print)
+    size = DemoSize(voters=voters, members=members, seed=seed)
+    result = demo_prepare(cfg, run_job=run_job, say=err_console.print, size=size)
     out_console.print("\n[bold]Demo logins[/bold]")
     for login in result.logins:
         out_console.print(f"  {login.role:>14}: username [bold]{login.username}[/bold]  password [bold]{login.password}[/bold]")

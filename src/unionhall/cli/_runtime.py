@@ -12,7 +12,7 @@ from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, T
 from unionhall.config import Config, get_config, mask_url
 from unionhall.errors import ConfigError, UserError
 
-err_console = Console(stderr=True)
+err_console = Console(stderr=True, soft_wrap=True)
 out_console = Console()
 
 
@@ -58,8 +58,14 @@ def run_job_foreground(
     kind: str, params: dict[str, Any] | None = None, *, user: Any = None, quiet: bool = False
 ) -> Any:
     """Run a registered job in this process with a Rich progress bar; raise on failure."""
-    from unionhall.jobs.runner import job_run, job_submit
+    from unionhall.jobs.registry import get_job_kind
+    from unionhall.jobs.runner import job_run, job_submit, jobs_recover_interrupted
 
+    if get_job_kind(kind).uses_warehouse:
+        from unionhall.warehouse import open_warehouse
+
+        open_warehouse()  # hold it first: then stale "running" jobs are certainly dead
+        jobs_recover_interrupted()
     job = job_submit(kind=kind, params=params or {}, user=user)
     disable = quiet or not sys.stderr.isatty()
     with Progress(

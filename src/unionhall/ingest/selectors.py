@@ -7,7 +7,7 @@ from typing import Any
 
 from django.db.models import QuerySet
 
-from unionhall.ingest.models import ImportRun
+from unionhall.ingest.models import ImportRun, Source
 from unionhall.jobs.models import Job
 from unionhall.warehouse import get_warehouse
 
@@ -43,3 +43,16 @@ def quarantine_rows(*, import_id: int) -> Iterator[tuple[Any, ...]]:
     )
     while batch := cur.fetchmany(5000):
         yield from batch
+
+
+def member_totals() -> list[dict[str, Any]]:
+    """Active and dropped member records per source (aggregates only, no person rows)."""
+    wh = get_warehouse()
+    if "member_record" not in wh.tables():
+        return []
+    rows = wh.cursor().execute(
+        "SELECT source, count(*) FILTER (WHERE status = 'active'), count(*) FILTER (WHERE status = 'dropped') "
+        "FROM member_record GROUP BY source ORDER BY source"
+    ).fetchall()
+    names = dict(Source.objects.values_list("slug", "name"))
+    return [{"source": names.get(s, s), "active": a, "dropped": d} for s, a, d in rows]

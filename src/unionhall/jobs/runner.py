@@ -13,6 +13,7 @@ The contract a job function relies on:
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
 import time
@@ -33,6 +34,9 @@ logger = logging.getLogger(__name__)
 ProgressCallback = Callable[[int, str], None]
 
 _PROGRESS_INTERVAL = 0.5  # seconds between progress writes to the app database
+# Warehouse jobs of one process run one at a time: DuckDB aborts one of two transactions
+# that write the same rows or tables, and two big jobs on two cores gain nothing.
+_WAREHOUSE_JOBS = threading.Lock()
 
 
 class JobContext:
@@ -119,12 +123,17 @@ def job_run(
     spec = get_job_kind(job.kind)
     wh = (warehouse or get_warehouse()) if spec.uses_warehouse else None
     ctx = JobContext(job, wh, on_progress)
-    ctx.log(f"started {spec.title}")
+    with _WAREHOUSE_JOBS if wh is not None else contextlib.nullcontext():
+        return _run_body(job, spec.fn, ctx, wh)
+
+
+def _run_body(job: Job, fn: Callable[..., Any], ctx: JobContext, wh: Warehouse | None) -> Job:
+    ctx.log(f"started {job.kind}")
     cur = wh.cursor() if wh is not None else None
     try:
         if cur is not None:
             cur.execute("BEGIN TRANSACTION")
-        result = spec.fn(ctx, **job.params) or {}
+        result = fn(ctx, **job.params) or {}
         ctx.log("finished")
         with transaction.atomic():
             for write in ctx._deferred:
@@ -166,11 +175,15 @@ def job_run(
 
 
 def jobs_recover_interrupted() -> int:
-    """Mark jobs left running by a process that died as failed. Returns how many.
+    """Mark warehouse jobs left running by a process that died as failed. Returns how many.
 
-    Their warehouse transaction never committed, so nothing they did was kept.
+    Call it only while holding the warehouse: then no other live process can be running
+    a warehouse job. Their transaction never committed, so nothing they did was kept.
     """
-    return Job.objects.filter(status=Job.Status.RUNNING).update(
+    from unionhall.jobs.registry import job_kinds
+
+    kinds = [k.kind for k in job_kinds() if k.uses_warehouse]
+    return Job.objects.filter(status=Job.Status.RUNNING, kind__in=kinds).update(
         status=Job.Status.FAILED,
         error="interrupted: the process running this job stopped; nothing it did was kept. "
         "Run it again.",

@@ -18,3 +18,12 @@ def warehouse_migrate(ctx: JobContext) -> dict[str, Any]:
         ctx.log(f"applied {name}")
     ctx.progress(100, f"{len(applied)} applied, {len(MIGRATIONS)} known")
     return {"applied": applied, "known": len(MIGRATIONS)}
+
+
+@job_kind("synth.generate", title="Generate a synthetic state", uses_warehouse=False)
+def synth_generate(ctx: JobContext, *, out: str, **params: Any) -> dict[str, Any]:
+    """Write a synthetic state's files (voter file, history, members, truth) into `out`."""
+    from unionhall.synth import SynthParams, generate
+
+    summary = generate(SynthParams(**params), out, progress=ctx.progress)
+    return {"out": out, "counts": summary.counts, "member_files": len(summary.member_files)}

@@ -41,9 +41,14 @@ def synth_manifest() -> dict[str, Any] | None:
 
 def home_summary() -> dict[str, Any]:
     """Aggregate figures for the home page (no person rows)."""
+    from unionhall.ingest.selectors import member_totals
+
     wh = get_warehouse()
     migrations = wh.applied_migrations()
+    members = member_totals()
     return {
+        "members": members,
+        "members_active": sum(m["active"] for m in members),
         "warehouse_tables": len([t for t in wh.tables() if not t.startswith("_")]),
         "warehouse_version": migrations[-1][0] if migrations else 0,
         "database_kind": settings.UNIONHALL.database_kind,
