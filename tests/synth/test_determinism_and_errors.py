@@ -137,3 +137,12 @@ def test_cli_mess_file(tmp_path: Path) -> None:
     result = CliRunner().invoke(_app(), ["synth", "--mess", str(bad), "--out", str(tmp_path / "y")])
     assert isinstance(result.exception, UserError)
     assert "sparkle" in str(result.exception)
+
+
+@pytest.mark.slow
+def test_default_demo_size(tmp_path: Path) -> None:
+    summary = generate(SynthParams(), tmp_path / "demo")
+    assert summary.counts["voters"] == 200_000
+    assert summary.counts["members"] == 30_000
+    assert summary.counts["member_records"] == round(30_000 * (1 + MessRates().dual_member))
+    assert (tmp_path / "demo" / "ncvoter_synth.txt").stat().st_size > 50_000_000

@@ -96,8 +96,9 @@ def _member_age_weight(age: np.ndarray) -> np.ndarray:
 
 def person_email(first: pl.Expr, last: pl.Expr, style: pl.Expr, num: pl.Expr, domain: pl.Expr) -> pl.Expr:
     """A person's email address from their name and drawn style (reserved example domains)."""
-    f = first.str.to_lowercase().str.replace_all(r"[^a-z]", "")
-    la = last.str.to_lowercase().str.replace_all(r"[^a-z]", "")
+    # Census names are letters only, so lower-casing is enough for the local part.
+    f = first.str.to_lowercase()
+    la = last.str.to_lowercase()
     n = num.cast(pl.Utf8)
     local = (
         pl.when(style == 0).then(pl.concat_str([f, pl.lit("."), la]))
