@@ -6,7 +6,6 @@ import json
 import shutil
 import tempfile
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -96,13 +95,11 @@ def _generate_into(params: SynthParams, out: Path, report: Progress) -> SynthSum
     pop = build_population(params)
     report(25, "vote history")
     history = build_history(pop, params.seed, params.today, params.past_elections)
-    # The two big NCSBE files are polars work that releases the GIL; write them on a
-    # second thread while this one does the Python-heavy absentee and member files.
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        nc_files = pool.submit(_write_voter_and_history, pop, history, out)
-        events, absentee_files, members = _generate_rest(params, pop, out, report)
-        report(85, "voter file and history")
-        nc_files.result()
+    # Stages run one after another: writing the voter file on a second thread was
+    # tried and is slower, because polars work in both threads shares one thread pool.
+    report(30, "voter file and history")
+    _write_voter_and_history(pop, history, out)
+    events, absentee_files, members = _generate_rest(params, pop, out, report)
     report(92, "ground truth")
     truth = out / "truth"
     truth.mkdir()
@@ -151,16 +148,16 @@ def _generate_rest(
     params: SynthParams, pop: Population, out: Path, report: Progress
 ) -> tuple[pl.DataFrame, list[str], MembersResult]:
     """Polling places, absentee snapshots and member files (the Python-heavy part)."""
-    report(40, "polling places")
+    report(55, "polling places")
     label = params.election_day.strftime("%m/%d/%Y")
     pp_name = f"polling_place_{params.election_day.strftime('%Y%m%d')}.csv"
     write_polling_places(polling_place_frame(pop, label), out / pp_name)
-    report(45, "absentee snapshots")
+    report(57, "absentee snapshots")
     events = build_absentee_events(pop, params.seed, params.election_day, params.today)
     absentee_files = write_absentee_snapshots(
         pop, events, out, params.election_day, params.today, params.absentee_days
     )
-    report(60, "member files")
+    report(70, "member files")
     members = build_members(params, pop, out)
 
     return events, absentee_files, members
