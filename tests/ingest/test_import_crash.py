@@ -14,7 +14,6 @@ import time
 from pathlib import Path
 
 import duckdb
-
 from tests.conftest import run_cli
 
 ROWS = 120_000

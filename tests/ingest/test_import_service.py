@@ -52,7 +52,7 @@ def test_first_import_loads_and_standardizes(warehouse: Warehouse, tmp_path: Pat
     assert (r["rows_read"], r["rows_loaded"], r["rows_quarantined"], r["new"], r["dropped"]) == (3, 3, 0, 3, 0)
     m = members(warehouse)
     assert set(m) == {"id:A1", "id:A2", "id:A3"}
-    status, last, addr, phone, email, dob, dropped = m["id:A1"]
+    status, _last, addr, phone, email, dob, dropped = m["id:A1"]
     assert status == "active" and dropped is None
     assert addr == "12 N MAIN ST APT 4"
     assert phone == "+19195550101"
@@ -77,7 +77,7 @@ def test_reimporting_the_same_file_is_a_noop(warehouse: Warehouse, tmp_path: Pat
 
 def test_newer_snapshot_adds_updates_and_drops_keeping_history(warehouse: Warehouse, tmp_path: Path) -> None:
     run_import(warehouse, write_csv(tmp_path / "m1.csv", ROWS))
-    moved = [ROWS[0][:3] + ["55 Elm St", "Raleigh", "NC", "27603"] + ROWS[0][7:], ROWS[1],
+    moved = [[*ROWS[0][:3], "55 Elm St", "Raleigh", "NC", "27603", *ROWS[0][7:]], ROWS[1],
              ["A4", "Nguyen", "Dan", "9 Birch Ln", "Apex", "NC", "27502", "919-555-0104", "", "01/02/1988"]]
     job = run_import(warehouse, write_csv(tmp_path / "m2.csv", moved))
     r = job.result

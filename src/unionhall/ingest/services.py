@@ -241,7 +241,7 @@ def _stage_file(
         WHERE s.member_key = d.member_key AND s.row_number = d.row_number AND d.n > 1
         """
     )
-    loaded_row = cur.execute(f"SELECT count(*) FROM {stage}").fetchone()  # noqa: S608
+    loaded_row = cur.execute(f"SELECT count(*) FROM {stage}").fetchone()
     quarantined_row = cur.execute(
         "SELECT count(*) FROM member_quarantine WHERE import_id = ?", [import_id]
     ).fetchone()
@@ -334,7 +334,7 @@ def _apply_snapshot(
                    count(*) FILTER (WHERE change = 'rejoined'),
                    count(*) FILTER (WHERE change = 'unchanged'),
                    (SELECT count(*) FROM {gone})
-            FROM {chg}"""  # noqa: S608
+            FROM {chg}"""
     ).fetchone()
     assert row is not None
     cur.execute(f"DROP TABLE {chg}")

@@ -7,7 +7,14 @@ from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpRespons
 from django.shortcuts import get_object_or_404, redirect, render
 
 from unionhall.errors import UserError
-from unionhall.ingest.mapping import CUSTOM, MEMBER_SCHEMA, PHONE_TYPES, SKIP, ColumnMapping, ColumnRule
+from unionhall.ingest.mapping import (
+    CUSTOM,
+    MEMBER_SCHEMA,
+    PHONE_TYPES,
+    SKIP,
+    ColumnMapping,
+    ColumnRule,
+)
 from unionhall.ingest.models import ImportRun, Source, Upload
 from unionhall.ingest.readers import open_source
 from unionhall.ingest.selectors import (
@@ -117,7 +124,7 @@ def import_detail(request: HttpRequest, run_id: int) -> HttpResponse:
 
 
 @staff_required
-def quarantine(request: HttpRequest, run_id: int) -> HttpResponse:
+def quarantine(request: HttpRequest, run_id: int) -> HttpResponse | StreamingHttpResponse:
     run = get_object_or_404(ImportRun, pk=run_id)
     if run.job_id is None:
         raise Http404("This import's job record is gone")
