@@ -99,3 +99,58 @@ def test_name_fast_path_matches_nameparser() -> None:
         _title, first, middle, last_name, _suffix = _slow_split(text)
         assert fast == (first, middle, last_name), text
     assert checked > 400
+
+
+def test_columnar_paths_equal_the_python_standardizers() -> None:
+    import polars as pl
+
+    from unionhall.ingest.standardize import _lookup_hybrid
+    from unionhall.ingest.standardize.codes import member_id_vector_exprs, standardize_member_id
+    from unionhall.ingest.standardize.emails import email_vector_exprs, standardize_email
+    from unionhall.ingest.standardize.phones import phone_vector_exprs, standardize_phone_slow
+
+    rng = random.Random(9)
+    phones = [
+        rng.choice(["({a}) {b}-{c}", "{a}-{b}-{c}", "{a}.{b}.{c}", "1{a}{b}{c}", "+1 {a} {b} {c}", "{a}{b}{c}",
+                    "1-{a}-{b}-{c}", "{b}-{c}", "+44 20 7946 {c}", "{a}-{b}-{c} x12", " {a} {b} {c} "]).format(
+            a=rng.randint(100, 999), b=f"{rng.randint(0, 999):03d}", c=f"{rng.randint(0, 9999):04d}")
+        for _ in range(2000)
+    ] + ["", "N/A", "2175550123.0", "555-CALL-NOW"]
+    emails = [f"{rng.choice(['Ann', 'bo.x', 'c+d'])}{i}@{rng.choice(['GMAIL.COM', 'gmial.com', 'ex.org', 'x'])}"
+              for i in range(500)] + ["", " mailto:A@B.COM ", "<a@b.org>", "a b@c.org", "NULL"]
+    ids = ["1001", "A-17", "1.23457E+11", "12.0", " 55 ", "N/A", "", "x/y_z"]
+    for values, vector, fn in (
+        (phones, phone_vector_exprs, standardize_phone_slow),
+        (emails, email_vector_exprs, standardize_email),
+        (ids, member_id_vector_exprs, standardize_member_id),
+    ):
+        got = _lookup_hybrid(pl.Series(values, dtype=pl.Utf8), vector, fn, {"v": pl.Utf8, "f": pl.Utf8}).rows()
+        assert got == [tuple(fn(v)) for v in values]
+
+
+def test_columnar_street_path_equals_python_path() -> None:
+    import polars as pl
+
+    from unionhall.ingest.standardize import _street_hybrid
+    from unionhall.ingest.standardize.addresses import street_vector_frame
+
+    rng = random.Random(11)
+    line1, line2 = [], []
+    for _ in range(3000):
+        parts = [str(rng.randint(1, 99999)), rng.choice(DIRS), rng.choice(STREET_NAMES), rng.choice([*TYPES, "TRAIL", "LOOP"])]
+        text = " ".join(p for p in parts if p)
+        r = rng.random()
+        text = text.title() if r < 0.4 else text.lower() if r < 0.6 else text
+        unit = rng.choice([*UNITS, "TRLR 4", "N/A"])
+        if rng.random() < 0.5:
+            line1.append(text + (rng.choice([" ", ", "]) + unit if unit else ""))
+            line2.append("")
+        else:
+            line1.append(text)
+            line2.append(unit)
+    line1 += ["PO Box 12", "N/A", "", "rr 2 box 5", "12 Main St.", "12 Main St., Apt. 4", "1 Rue de Café"]
+    line2 += ["", "", "", "", "", "", ""]
+    s1, s2 = pl.Series(line1, dtype=pl.Utf8), pl.Series(line2, dtype=pl.Utf8)
+    got = _street_hybrid(s1, s2).rows()
+    assert got == [tuple(standardize_street(a, b)) for a, b in zip(line1, line2, strict=True)]
+    assert street_vector_frame(s1, s2).get_column("__h").sum() > 1000  # the columnar path is used

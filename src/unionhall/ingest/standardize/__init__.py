@@ -26,8 +26,13 @@ from unionhall.ingest import quarantine as q
 from unionhall.ingest.mapping import CUSTOM, SKIP, ColumnMapping
 from unionhall.ingest.quarantine import QUARANTINE_SCHEMA, RejectedRow, quarantine_frame
 from unionhall.ingest.readers import Batch
-from unionhall.ingest.standardize.addresses import split_full_address, standardize_street
+from unionhall.ingest.standardize.addresses import (
+    split_full_address,
+    standardize_street,
+    street_vector_frame,
+)
 from unionhall.ingest.standardize.codes import (
+    member_id_vector_exprs,
     standardize_dues_status,
     standardize_gender,
     standardize_local,
@@ -38,7 +43,7 @@ from unionhall.ingest.standardize.codes import (
     standardize_zip,
 )
 from unionhall.ingest.standardize.dates import check_range, parse_date
-from unionhall.ingest.standardize.emails import standardize_email
+from unionhall.ingest.standardize.emails import email_vector_exprs, standardize_email
 from unionhall.ingest.standardize.names import (
     standardize_first,
     standardize_full_name,
@@ -47,7 +52,7 @@ from unionhall.ingest.standardize.names import (
     standardize_suffix,
     standardize_title,
 )
-from unionhall.ingest.standardize.phones import standardize_phone
+from unionhall.ingest.standardize.phones import phone_vector_exprs, standardize_phone
 from unionhall.ingest.standardize.text import collapse
 
 __all__ = ["LOADED_SCHEMA", "StandardizedBatch", "standardize_batch"]
@@ -128,6 +133,40 @@ def _lookup(keys: Sequence[pl.Series], fn: Callable[..., Sequence[Any]], out: di
     table = pl.DataFrame(data)
     joined = frame.join(table, on=names, how="left", maintain_order="left", nulls_equal=True)
     return joined.drop(names)
+
+
+VectorFn = Callable[[pl.Expr], tuple[pl.Expr, pl.Expr, pl.Expr]]
+
+
+def _lookup_hybrid(
+    values: pl.Series, vector: VectorFn, fn: Callable[..., Sequence[Any]], out: dict[str, Any]
+) -> pl.DataFrame:
+    """Two outputs (value, flag) for one column: rows `vector` handles are computed in Polars;
+    only the distinct values of the remaining rows go through `fn` in Python."""
+    (value_name, value_type), (flag_name, flag_type) = out.items()
+    frame = values.to_frame("__v")
+    handled, value, flag = vector(pl.col("__v"))
+    fast = frame.select(__h=handled.fill_null(False), __val=value, __flag=flag)
+    mask = fast.get_column("__h")
+    rest = values.filter(~mask)
+    slow = _lookup([rest], fn, out) if rest.len() else pl.DataFrame(schema=out)
+    # Scatter the slow answers back to their rows.
+    idx = pl.Series(range(values.len())).filter(~mask)
+    val = fast.get_column("__val").cast(value_type).scatter(idx, slow.get_column(value_name)) if rest.len() else fast.get_column("__val").cast(value_type)
+    flg = fast.get_column("__flag").cast(flag_type).scatter(idx, slow.get_column(flag_name)) if rest.len() else fast.get_column("__flag").cast(flag_type)
+    return pl.DataFrame({value_name: val, flag_name: flg})
+
+
+def _street_hybrid(line1: pl.Series, line2: pl.Series) -> pl.DataFrame:
+    """Street standardization: plain shapes in Polars, the rest once per distinct value."""
+    fast = street_vector_frame(line1, line2)
+    mask = fast.get_column("__h")
+    out = fast.drop("__h")
+    if mask.all():
+        return out
+    idx = pl.Series(range(line1.len())).filter(~mask)
+    slow = _lookup([line1.filter(~mask), line2.filter(~mask)], standardize_street, {n: pl.Utf8 for n in out.columns})
+    return pl.DataFrame({n: out.get_column(n).scatter(idx, slow.get_column(n)) for n in out.columns})
 
 
 def _col(df: pl.DataFrame, name: str | None) -> pl.Series:
@@ -239,8 +278,7 @@ def standardize_batch(batch: Batch, mapping: ColumnMapping) -> StandardizedBatch
         zip_in = pl.select(pl.when(zip_in.str.strip_chars() == "").then(fa["fa_zip"]).otherwise(zip_in)).to_series()
     has_address = bool(c_l1 or c_l2 or c_city or c_state or c_zip or c_faddr)
     if has_address:
-        put(_lookup([line1, _col(df, c_l2)], standardize_street,
-                    {"a_line1": s, "a_line2": s, "a_number": s, "a_street": s, "a_flag": s}))
+        put(_street_hybrid(line1, _col(df, c_l2)))
         put(_lookup([city_in], _city, {"a_city": s, "f_city": s}))
         put(_lookup([state_in], standardize_state, {"a_state": s, "f_state": s}))
         put(_lookup([zip_in], standardize_zip, {"a_zip5": s, "a_zip4": s, "f_zip": s}))
@@ -249,10 +287,10 @@ def standardize_batch(batch: Batch, mapping: ColumnMapping) -> StandardizedBatch
     # --- phones and emails -------------------------------------------------------------
     phone_cols = mapping.columns_for("phone")
     for i, col in enumerate(phone_cols):
-        put(_lookup([_col(df, col)], standardize_phone, {f"ph{i}_e164": s, f"ph{i}_flag": s}))
+        put(_lookup_hybrid(_col(df, col), phone_vector_exprs, standardize_phone, {f"ph{i}_e164": s, f"ph{i}_flag": s}))
     email_cols = mapping.columns_for("email")
     for i, col in enumerate(email_cols):
-        put(_lookup([_col(df, col)], standardize_email, {f"em{i}_email": s, f"em{i}_flag": s}))
+        put(_lookup_hybrid(_col(df, col), email_vector_exprs, standardize_email, {f"em{i}_email": s, f"em{i}_flag": s}))
 
     # --- dates and codes ---------------------------------------------------------------
     date_type = pl.Date
@@ -272,7 +310,9 @@ def standardize_batch(batch: Batch, mapping: ColumnMapping) -> StandardizedBatch
     }
     for fname, fn in simple.items():
         simple_col = mapping.column_for(fname)
-        if simple_col:
+        if simple_col and fname == "member_id":
+            put(_lookup_hybrid(_col(df, simple_col), member_id_vector_exprs, fn, {f"c_{fname}": s, f"cf_{fname}": s}))
+        elif simple_col:
             put(_lookup([_col(df, simple_col)], fn, {f"c_{fname}": s, f"cf_{fname}": s}))
             flag_cols.append((fname, f"cf_{fname}"))
 

@@ -18,6 +18,7 @@ import re
 from functools import lru_cache
 from typing import NamedTuple
 
+import polars as pl
 import usaddress
 from scourgify import normalize_address_record
 from scourgify.address_constants import (
@@ -51,6 +52,8 @@ _FAST_TYPES = frozenset(
      "BLVD", "BOULEVARD", "WAY", "PL", "PLACE", "CIR", "CIRCLE", "TER", "TERRACE", "PKWY", "PARKWAY",
      "HWY", "HIGHWAY"}
 )
+# Long-hand types the tagger sometimes folds into a numbered street's name.
+_ORDINAL_UNSAFE_TYPES = frozenset({"ROAD", "HIGHWAY"})
 # Street-type words that are also common street names.
 _NAME_TYPES = frozenset(
     {"PARK", "LAKE", "HILL", "MILL", "SPRING", "FOREST", "UNION", "PINE", "RIDGE", "VALLEY",
@@ -107,8 +110,8 @@ def _fast_street(text: str) -> tuple[str, str | None] | None:
         return None
     if words[0] in _NAME_TYPES and len(words) > 1 and words[1] in _TYPES:
         return None
-    if any(w[0].isdigit() for w in words) and _TYPES[stype] != stype:
-        return None  # "3RD ROAD" is sometimes tagged as one street name and left long-hand
+    if stype in _ORDINAL_UNSAFE_TYPES and any(w[0].isdigit() for w in words):
+        return None  # "E 3RD ROAD" is sometimes tagged as one street name and left long-hand
     # A one-letter post-directional ("HWY E") is read as a unit letter by the tagger, so
     # only the two-letter ones take the fast path, and only at the very end.
     if postdir and (unit_type or hash_id):
@@ -230,3 +233,75 @@ def split_full_address(raw: str) -> FullAddress | None:
         val for label, val in tagged.items() if label not in ("PlaceName", "StateName", "ZipCode", "CountryName")
     )
     return FullAddress(street.strip(" ,"), city.strip(" ,"), state.strip(" ,."), zipcode.strip(" ,"))
+
+
+def _alternation(words: set[str] | frozenset[str]) -> str:
+    return "|".join(sorted((re.escape(w) for w in words), key=len, reverse=True))
+
+
+_RESERVED_WORD_PATTERN = rf"(?:^| )(?:{_alternation(_RESERVED)})(?: |$)"
+_NAME_TYPE_THEN_TYPE = rf"^(?:{_alternation(_NAME_TYPES)}) (?:{_alternation(set(_TYPES))})(?: |$)"
+_STREET_OUT = ["a_line1", "a_line2", "a_number", "a_street", "a_flag"]
+
+
+def street_vector_frame(line1: pl.Series, line2: pl.Series) -> pl.DataFrame:
+    """The plain-shape fast path in Polars: `_fast_street` as column expressions.
+
+    Returns columns __h (handled) and the `standardize_street` outputs for handled rows.
+    Only plain ASCII lines without placeholders are taken; everything else (PO boxes,
+    N/A, accents, odd shapes) is left to the Python path. Tests check the two agree.
+    """
+    from unionhall.ingest.standardize.text import NULL_TOKENS
+
+    nulls = list(NULL_TOKENS)
+    frame = pl.DataFrame({"l1": line1, "l2": line2})
+    l1 = pl.col("l1").str.strip_chars()
+    l2 = pl.col("l2").str.strip_chars()
+    simple = (
+        l1.str.contains(r"^[A-Za-z0-9 .,#]+$")
+        & ((l2 == "") | l2.str.contains(r"^[A-Za-z0-9 .,#]+$"))
+        & ~l1.str.to_uppercase().is_in(nulls)
+        & ~((l2 != "") & l2.str.to_uppercase().is_in(nulls))
+        & ~(l1 + pl.lit(" ") + l2).str.contains(r"\d(?:St|Nd|Rd|Th|sT|nD|rD|tH)\b")
+        & ~(l1 + pl.lit(" ") + l2).str.to_uppercase().str.contains(r"\bBOX\b")
+    )
+    text = pl.when(l2 == "").then(l1).otherwise(l1 + pl.lit(", ") + l2)
+    up = (
+        text.str.to_uppercase()
+        .str.replace_all(",", " ")
+        .str.replace_all(r"([A-Z])\.( |$)", "${1}${2}")
+        .str.replace_all(r" +", " ")
+        .str.strip_chars()
+    )
+    m = up.str.extract_groups(_FAST_RE.pattern)
+    g = [m.struct.field(str(i)) for i in range(1, 9)]
+    number, predir, name, stype, postdir, unit_type, unit_id, hash_id = g
+    first_word = name.str.extract(r"^(\S+)")
+    rest = pl.when(first_word.is_in(list(_NAME_TYPES))).then(name.str.replace(r"^\S+ ?", "")).otherwise(name)
+    ok = (
+        simple
+        & number.is_not_null()
+        & stype.is_in(list(_FAST_TYPES))
+        & (name.str.count_matches(" ") <= 2)
+        & ~rest.str.contains(_RESERVED_WORD_PATTERN).fill_null(False)
+        & ~name.str.contains(_NAME_TYPE_THEN_TYPE)
+        & ~(stype.is_in(list(_ORDINAL_UNSAFE_TYPES)) & name.str.contains(r"(?:^| )\d"))
+        & ~(postdir.is_not_null() & (unit_type.is_not_null() | hash_id.is_not_null()))
+        & ~pl.coalesce(unit_id, hash_id).is_in(list(_RESERVED)).fill_null(False)
+    ).fill_null(False)
+    predir_abbr = predir.replace_strict(_DIRS, default=None, return_dtype=pl.Utf8)
+    type_abbr = stype.replace_strict(dict(_TYPES), default=None, return_dtype=pl.Utf8)
+    street = pl.concat_str([predir_abbr, name, type_abbr, postdir], separator=" ", ignore_nulls=True)
+    unit_abbr = unit_type.replace_strict(_FAST_UNITS, default=None, return_dtype=pl.Utf8)
+    line2_out = (
+        pl.when(unit_type.is_not_null()).then(unit_abbr + pl.lit(" ") + unit_id)
+        .when(hash_id.is_not_null()).then(pl.lit("# ") + hash_id)
+    )
+    return frame.select(
+        __h=ok,
+        a_line1=number + pl.lit(" ") + street,
+        a_line2=line2_out,
+        a_number=number,
+        a_street=street,
+        a_flag=pl.lit(None, dtype=pl.Utf8),
+    )

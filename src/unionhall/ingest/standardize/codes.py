@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
+import polars as pl
 from scourgify.address_constants import STATE_ABBREVIATIONS
 
 from unionhall.ingest.standardize.text import collapse, is_null
@@ -109,6 +110,16 @@ def standardize_local(raw: str) -> tuple[str | None, str | None]:
 
 
 _SCI_RE = re.compile(r"^\d(?:\.\d+)?E\+\d+$", re.I)
+# Ids the columnar path passes through unchanged: no spaces, not '123.0', not a placeholder.
+_PLAIN_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_/\-]*$"
+
+
+def member_id_vector_exprs(col: pl.Expr) -> tuple[pl.Expr, pl.Expr, pl.Expr]:
+    """(handled, id, flag) for plain ids, which `standardize_member_id` returns unchanged."""
+    from unionhall.ingest.standardize.text import NULL_TOKENS
+
+    handled = col.str.contains(_PLAIN_ID_PATTERN) & ~col.str.to_uppercase().is_in(list(NULL_TOKENS))
+    return handled, col, pl.lit(None, dtype=pl.Utf8)
 
 
 @lru_cache(maxsize=262144)

@@ -5,13 +5,16 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
+import polars as pl
+
 from unionhall.ingest.standardize.text import collapse, is_null
 
 # RFC 5321/5322 "dot-atom" local part and a dotted domain with a letter TLD; quoted local
 # parts and IP-literal domains are legal but never seen in member files, so flagged.
 _LOCAL = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*"
 _DOMAIN = r"(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}"
-_EMAIL_RE = re.compile(rf"^({_LOCAL})@({_DOMAIN})$")
+EMAIL_PATTERN = rf"^({_LOCAL})@({_DOMAIN})$"
+_EMAIL_RE = re.compile(EMAIL_PATTERN)
 # Frequent typos of the biggest providers' domains: flagged (not changed) for review.
 _SUSPECT_DOMAINS = frozenset(
     {"gmial.com", "gmai.com", "gmal.com", "gamil.com", "gmail.co", "gmail.con", "gmail.cm",
@@ -41,3 +44,13 @@ def standardize_email(raw: str) -> tuple[str | None, str | None]:
     if domain in _SUSPECT_DOMAINS:
         return address, "suspect_domain"
     return address, "ok"
+
+
+def email_vector_exprs(col: pl.Expr) -> tuple[pl.Expr, pl.Expr, pl.Expr]:
+    """(handled, email, flag) for values that are already a clean address (no spaces,
+    wrappers or mailto:), which is `standardize_email`'s answer for them."""
+    handled = col.str.contains(EMAIL_PATTERN) & (col.str.len_chars() <= 254)
+    domain = col.str.extract(EMAIL_PATTERN, 2).str.to_lowercase()
+    email = col.str.extract(EMAIL_PATTERN, 1) + pl.lit("@") + domain
+    flag = pl.when(domain.is_in(list(_SUSPECT_DOMAINS))).then(pl.lit("suspect_domain")).otherwise(pl.lit("ok"))
+    return handled, email, flag
