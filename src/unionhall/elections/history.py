@@ -157,7 +157,9 @@ def _normalize(cur: duckdb.DuckDBPyConnection, table: str, have: set[str]) -> No
                           try_strptime(trim(election_lbl), '%Y-%m-%d'))::DATE AS election_date,
                  {_text("election_lbl", have)} AS election_lbl,
                  {_text("election_desc", have)} AS election_desc,
-                 upper(regexp_replace({_text("voting_method", have)}, '\\s+', ' ', 'g')) AS voting_method,
+                 upper(CASE WHEN contains(voting_method, '  ')
+                            THEN regexp_replace(trim(voting_method), '\\s+', ' ', 'g')
+                            ELSE {_text("voting_method", have)} END) AS voting_method,
                  {_text("voted_party_cd", have)} AS voted_party_cd,
                  {_text("voted_party_desc", have)} AS voted_party_desc,
                  {_text("pct_label", have)} AS pct_label,

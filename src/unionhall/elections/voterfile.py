@@ -88,7 +88,11 @@ def voter_header_check(info: FileInfo, header: list[str]) -> str:
 
 def _text(col: str) -> str:
     if col in _COLLAPSE:
-        return f"nullif(trim(regexp_replace({col}, '\\s+', ' ', 'g')), '')"
+        # regexp only where there is a run of spaces (most values have none)
+        return (
+            f"nullif(CASE WHEN contains({col}, '  ') THEN trim(regexp_replace({col}, '\\s+', ' ', 'g')) "
+            f"ELSE trim({col}) END, '')"
+        )
     return f"nullif(trim({col}), '')"
 
 
@@ -189,7 +193,7 @@ def voterfile_import(
     person_upsert_from_voters(warehouse=warehouse, load_id=load_id)
     rec.rows_flagged = flagged_rows(cur, load_id)
     staged_drop(cur, staged)
-    for t in ("_el_vn", "_el_vnew", "_el_vcmp", "_el_vgone", "_el_vqkeys", "_el_vrejkeys"):
+    for t in ("_el_vn", "_el_vcmp", "_el_vgone", "_el_vqkeys", "_el_vrejkeys"):
         cur.execute(f"DROP TABLE IF EXISTS {t}")
     load_record(cur, rec, info=info, job_id=job_id)
     say(100, f"{rec.new:,} new, {rec.changed:,} changed, {rec.removed:,} removed")
@@ -312,27 +316,20 @@ def _flag_codes(cur: duckdb.DuckDBPyConnection, load_id: int, rec: Reconciliatio
 def _apply(cur: duckdb.DuckDBPyConnection, *, load_id: int, snapshot: str, rec: Reconciliation) -> None:
     names = list(ncvoter_layout().column_names)
     cols = ", ".join(names)
-    cur.execute(
-        f"""
-        CREATE TEMP TABLE _el_vnew AS
-        SELECT {cols}, address_withheld, _line,
-               hash({cols}, address_withheld) AS row_hash
-        FROM _el_vn
-        """  # noqa: S608
-    )
-    cur.execute("DROP TABLE _el_vn")
-    rec.rows_loaded = int(cur.execute("SELECT count(*) FROM _el_vnew").fetchone()[0])  # type: ignore[index]
+    rec.rows_loaded = int(cur.execute("SELECT count(*) FROM _el_vn").fetchone()[0])  # type: ignore[index]
     old_tracked = ", ".join(f"o.{c} AS old_{c}" for c in TRACKED_COLUMNS)
+    ncols = ", ".join(f"n.{c}" for c in names)
     cur.execute(
         f"""
         CREATE TEMP TABLE _el_vcmp AS
-        SELECT n.*, o.voter_reg_num IS NULL AS is_new, o.in_file AS old_in_file,
+        SELECT {ncols}, n.address_withheld, n._line, hash({ncols}, n.address_withheld) AS row_hash,
+               o.voter_reg_num IS NULL AS is_new, o.in_file AS old_in_file,
                o.row_hash AS old_hash, o.first_load_id AS old_first_load_id, {old_tracked}
-        FROM _el_vnew n LEFT JOIN voter o
+        FROM _el_vn n LEFT JOIN voter o
           ON o.county_id = n.county_id AND o.voter_reg_num = n.voter_reg_num
         """  # noqa: S608
     )
-    cur.execute("DROP TABLE _el_vnew")
+    cur.execute("DROP TABLE _el_vn")
     # Registrations of the file's counties that it no longer lists (quarantined rows whose
     # key is readable are not counted as removed: they are still in the file).
     cur.execute(
