@@ -10,8 +10,8 @@ import pytest
 from tests.elections.conftest import q
 from tests.elections.nc_factory import (
     ballot,
-    voter,
     vote,
+    voter,
     write_absentee,
     write_ncvhis,
     write_ncvoter,

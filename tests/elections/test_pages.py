@@ -71,7 +71,7 @@ def test_early_vote_report_with_chart(client: Client, admin_user, loaded: Wareho
     assert "<svg" in html and "Ballots cast per day" in html
     report = resp.context["total"]
     assert report == {"voted": 2, "mail": 1, "early": 1, "outstanding": 0, "needs_cure": 0, "people": 2}
-    assert [(r["key"], r["voted"]) for r in resp.context["by_age"]] == [("18–25", 1), ("41–65", 1)]
+    assert [(r["key"], r["voted"]) for r in resp.context["by_age"]] == [("18-25", 1), ("41-65", 1)]
     assert [(str(d["day"]), d["cumulative"]) for d in resp.context["by_day"]] == [("2026-10-05", 1), ("2026-10-08", 2)]
     # a user who sees no one gets a report of zeros, not other people's numbers
     user = User.objects.create_user("organizer", password="pw-12345-long")

@@ -85,12 +85,12 @@ def test_failed_job_leaves_previous_state_intact(tmp_path: Path, warehouse: Ware
     job = job_run(job=job_submit(kind="elections.import_voterfile", params={"path": str(good)}), warehouse=warehouse)
     assert job.status == "succeeded", job.error
     assert job.result["new"] == 2
-    before = {t: q(warehouse, f"SELECT count(*) FROM {t}") for t in ("voter", "voter_history", "person", "election_load")}  # noqa: S608
+    before = {t: q(warehouse, f"SELECT count(*) FROM {t}") for t in ("voter", "voter_history", "person", "election_load")}
 
     bad = write_ncvoter(tmp_path / "ncvoter_20261008.txt", [voter(3), voter(4)])
     bad.write_bytes(bad.read_bytes()[:-40])
     job = job_run(job=job_submit(kind="elections.import_voterfile", params={"path": str(bad)}), warehouse=warehouse)
     assert job.status == "failed"
     assert job.error.startswith("ncvoter_20261008.txt: row 3, column ")
-    after = {t: q(warehouse, f"SELECT count(*) FROM {t}") for t in before}  # noqa: S608
+    after = {t: q(warehouse, f"SELECT count(*) FROM {t}") for t in before}
     assert after == before

@@ -157,7 +157,7 @@ def _normalize(cur: duckdb.DuckDBPyConnection, table: str, have: set[str]) -> No
             out.append(f"nullif(ltrim(trim({c}), '0'), '') AS {c}")
         else:
             out.append(f"nullif(trim(regexp_replace({c}, '\\s+', ' ', 'g')), '') AS {c}")
-    for c in _DATES + ("age",):
+    for c in (*_DATES, "age"):
         if c not in have:
             out.append(f"NULL::VARCHAR AS _raw_{c}")
     statuses = ", ".join(f"('{k}', '{v}')" for k, v in codes.RETURN_STATUSES.items())
@@ -207,7 +207,7 @@ def _quarantine(cur: duckdb.DuckDBPyConnection, load_id: int, rec: Reconciliatio
                              ' is not a date (MM/DD/YYYY)' END AS reason,
                    {_raw()} AS raw
             FROM _el_an a WHERE ncid IS NULL OR election_dt IS NULL
-        """,
+        """,  # noqa: S608  (internal SQL; values are bound)
     )
     cur.execute("DELETE FROM _el_an WHERE ncid IS NULL OR election_dt IS NULL")
 

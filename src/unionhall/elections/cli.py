@@ -43,9 +43,9 @@ def _run(kind: str, params: dict[str, Any], json: bool) -> None:
         table.add_row(key.replace("rows_", "").replace("_", " "), f"{result[key]:,}")
     out_console.print(table)
     for code, n in sorted(result.get("quarantine", {}).items()):
-        out_console.print(f"  quarantined {n:,} × {code}")
+        out_console.print(f"  quarantined {n:,} x {code}")
     for col, n in sorted(result.get("flags", {}).items()):
-        out_console.print(f"  flagged {n:,} × unknown/unreadable {col}")
+        out_console.print(f"  flagged {n:,} x unknown/unreadable {col}")
     for note in result.get("notes", []):
         out_console.print(f"  {note}")
 

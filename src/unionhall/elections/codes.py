@@ -157,9 +157,9 @@ RETURN_STATUSES: Final[Mapping[str, str]] = MappingProxyType(
 REQUEST_TYPES: Final[Mapping[str, str]] = MappingProxyType({"MAIL": "mail", "ONE-STOP": "early"})
 
 AGE_GROUPS: Final[tuple[tuple[str, int, int], ...]] = (
-    ("18–25", 18, 25),
-    ("26–40", 26, 40),
-    ("41–65", 41, 65),
+    ("18-25", 18, 25),
+    ("26-40", 26, 40),
+    ("41-65", 41, 65),
     ("66 and over", 66, 200),
 )
 

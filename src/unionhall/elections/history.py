@@ -195,7 +195,7 @@ def _quarantine(cur: duckdb.DuckDBPyConnection, load_id: int, rec: Reconciliatio
                              ' is not a date (MM/DD/YYYY)' END AS reason,
                    {_raw()} AS raw
             FROM _el_hn h WHERE ncid IS NULL OR election_date IS NULL
-        """,
+        """,  # noqa: S608  (internal SQL; values are bound)
     )
     cur.execute("DELETE FROM _el_hn WHERE ncid IS NULL OR election_date IS NULL")
     cur.execute(
@@ -214,7 +214,7 @@ def _quarantine(cur: duckdb.DuckDBPyConnection, load_id: int, rec: Reconciliatio
                    ' election already appears on row ' || d.first_line || ' (that row was loaded)' AS reason,
                    {_raw()} AS raw
             FROM _el_hn h JOIN _el_hdup d USING (_line) WHERE d._line > d.first_line
-        """,
+        """,  # noqa: S608  (internal SQL; values are bound)
     )
     cur.execute("DELETE FROM _el_hn WHERE _line IN (SELECT _line FROM _el_hdup WHERE _line > first_line)")
 

@@ -159,8 +159,8 @@ def polling_places_import(
     cur.register("_el_pp_rows", frame)
     cur.execute(f"INSERT INTO _el_pp SELECT {', '.join(names)} FROM _el_pp_rows")  # noqa: S608
     cur.unregister("_el_pp_rows")
-    elections = sorted({r[0] for r in rows})
-    rec.snapshot_date = str(max(elections)) if elections else snapshot_date_resolve(None, file)[0].isoformat()
+    days = [key[0] for key in seen]
+    rec.snapshot_date = (max(days) if days else snapshot_date_resolve(None, file)[0]).isoformat()
     counts = cur.execute(
         """
         SELECT count(*) FILTER (WHERE o.precinct_key IS NULL),

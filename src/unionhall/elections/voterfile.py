@@ -254,7 +254,7 @@ def _quarantine_bad_keys(cur: duckdb.DuckDBPyConnection, load_id: int, rec: Reco
                         ELSE 'voter_reg_num is empty or zero' END AS reason,
                    {raw} AS raw
             FROM _el_vn WHERE county_id IS NULL OR voter_reg_num IS NULL
-        """,
+        """,  # noqa: S608  (internal SQL; values are bound)
     )
     cur.execute(
         """
@@ -273,7 +273,7 @@ def _quarantine_bad_keys(cur: duckdb.DuckDBPyConnection, load_id: int, rec: Reco
                    ' already appears on row ' || d.first_line || ' (that row was loaded)' AS reason,
                    {_raw_line("v")} AS raw
             FROM _el_vn v JOIN _el_vqkeys d USING (_line) WHERE d._line > d.first_line
-        """,
+        """,  # noqa: S608  (internal SQL; values are bound)
     )
     cur.execute(
         """
