@@ -189,11 +189,7 @@ def _register_capability_commands() -> None:
             if exc.name != name:
                 raise
             continue
-        register = getattr(module, "register", None)
-        if register is not None:
-            register(app, import_app)
-        elif hasattr(module, "synth_command"):  # until synth.cli grows `register`
-            app.command("synth")(module.synth_command)
+        module.register(app, import_app)
 
 
 _register_capability_commands()

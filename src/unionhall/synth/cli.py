@@ -75,3 +75,8 @@ def synth_command(
 
 
 __all__ = ["UserError", "synth_command"]
+
+
+def register(app: typer.Typer, import_app: typer.Typer) -> None:
+    """Add `unionhall synth` to the command line."""
+    app.command("synth")(synth_command)
