@@ -135,7 +135,7 @@ def _lookup(keys: Sequence[pl.Series], fn: Callable[..., Sequence[Any]], out: di
     return joined.drop(names)
 
 
-VectorFn = Callable[[pl.Expr], tuple[pl.Expr, pl.Expr, pl.Expr]]
+VectorFn = Callable[[pl.Expr], tuple[pl.Expr, pl.Expr, Callable[[pl.Expr], pl.Expr]]]
 
 
 def _lookup_hybrid(
@@ -146,7 +146,8 @@ def _lookup_hybrid(
     (value_name, value_type), (flag_name, flag_type) = out.items()
     frame = values.to_frame("__v")
     handled, value, flag = vector(pl.col("__v"))
-    fast = frame.select(__h=handled.fill_null(False), __val=value, __flag=flag)
+    # Staged so the flag reads the computed value instead of re-running its regexes.
+    fast = frame.with_columns(__h=handled.fill_null(False), __val=value).with_columns(__flag=flag(pl.col("__val")))
     mask = fast.get_column("__h")
     rest = values.filter(~mask)
     slow = _lookup([rest], fn, out) if rest.len() else pl.DataFrame(schema=out)
@@ -361,6 +362,10 @@ def standardize_batch(batch: Batch, mapping: ColumnMapping) -> StandardizedBatch
         address_raw = pl.concat_str(addr_parts, separator=", ", ignore_nulls=True) if addr_parts else pl.lit(None, pl.Utf8)
     # A foreign address is kept as written (upper-cased): US rules would mangle it.
     foreign_line1 = pl.lit(line1).str.strip_chars().str.to_uppercase().replace("", None)
+    # Materialize the pieces used many times: an eager select re-evaluates repeated
+    # sub-expressions.
+    w = w.with_columns(__first=first, __last=last, __addr_flag=address_flag)
+    first, last, address_flag = pl.col("__first"), pl.col("__last"), pl.col("__addr_flag")
     is_foreign = address_flag == "foreign"
 
     w_raw = w.with_row_index("__row").with_columns(

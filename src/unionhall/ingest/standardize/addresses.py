@@ -273,13 +273,19 @@ def street_vector_frame(line1: pl.Series, line2: pl.Series) -> pl.DataFrame:
         .str.replace_all(r" +", " ")
         .str.strip_chars()
     )
-    m = up.str.extract_groups(_FAST_RE.pattern)
-    g = [m.struct.field(str(i)) for i in range(1, 9)]
-    number, predir, name, stype, postdir, unit_type, unit_id, hash_id = g
-    first_word = name.str.extract(r"^(\S+)")
-    rest = pl.when(first_word.is_in(list(_NAME_TYPES))).then(name.str.replace(r"^\S+ ?", "")).otherwise(name)
+    # Staged with_columns: an eager select does not share repeated sub-expressions, and the
+    # regex groups are used many times below.
+    names = ["number", "predir", "name", "stype", "postdir", "unit_type", "unit_id", "hash_id"]
+    g = (
+        frame.select(simple=simple, m=up.str.extract_groups(_FAST_RE.pattern))
+        .unnest("m")
+        .rename({str(i): n for i, n in enumerate(names, start=1)})
+    )
+    number, predir, name, stype, postdir, unit_type, unit_id, hash_id = (pl.col(n) for n in names)
+    g = g.with_columns(first_word=name.str.extract(r"^(\S+)"))
+    rest = pl.when(pl.col("first_word").is_in(list(_NAME_TYPES))).then(name.str.replace(r"^\S+ ?", "")).otherwise(name)
     ok = (
-        simple
+        pl.col("simple")
         & number.is_not_null()
         & stype.is_in(list(_FAST_TYPES))
         & (name.str.count_matches(" ") <= 2)
@@ -289,19 +295,26 @@ def street_vector_frame(line1: pl.Series, line2: pl.Series) -> pl.DataFrame:
         & ~(postdir.is_not_null() & (unit_type.is_not_null() | hash_id.is_not_null()))
         & ~pl.coalesce(unit_id, hash_id).is_in(list(_RESERVED)).fill_null(False)
     ).fill_null(False)
-    predir_abbr = predir.replace_strict(_DIRS, default=None, return_dtype=pl.Utf8)
-    type_abbr = stype.replace_strict(dict(_TYPES), default=None, return_dtype=pl.Utf8)
-    street = pl.concat_str([predir_abbr, name, type_abbr, postdir], separator=" ", ignore_nulls=True)
-    unit_abbr = unit_type.replace_strict(_FAST_UNITS, default=None, return_dtype=pl.Utf8)
-    line2_out = (
-        pl.when(unit_type.is_not_null()).then(unit_abbr + pl.lit(" ") + unit_id)
-        .when(hash_id.is_not_null()).then(pl.lit("# ") + hash_id)
-    )
-    return frame.select(
+    g = g.with_columns(
         __h=ok,
-        a_line1=number + pl.lit(" ") + street,
-        a_line2=line2_out,
+        street=pl.concat_str(
+            [
+                predir.replace_strict(_DIRS, default=None, return_dtype=pl.Utf8),
+                name,
+                stype.replace_strict(dict(_TYPES), default=None, return_dtype=pl.Utf8),
+                postdir,
+            ],
+            separator=" ",
+            ignore_nulls=True,
+        ),
+    )
+    unit_abbr = unit_type.replace_strict(_FAST_UNITS, default=None, return_dtype=pl.Utf8)
+    return g.select(
+        "__h",
+        a_line1=number + pl.lit(" ") + pl.col("street"),
+        a_line2=pl.when(unit_type.is_not_null()).then(unit_abbr + pl.lit(" ") + unit_id)
+        .when(hash_id.is_not_null()).then(pl.lit("# ") + hash_id),
         a_number=number,
-        a_street=street,
+        a_street=pl.col("street"),
         a_flag=pl.lit(None, dtype=pl.Utf8),
     )

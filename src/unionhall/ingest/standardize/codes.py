@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from functools import lru_cache
 
 import polars as pl
@@ -114,12 +115,12 @@ _SCI_RE = re.compile(r"^\d(?:\.\d+)?E\+\d+$", re.I)
 _PLAIN_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_/\-]*$"
 
 
-def member_id_vector_exprs(col: pl.Expr) -> tuple[pl.Expr, pl.Expr, pl.Expr]:
+def member_id_vector_exprs(col: pl.Expr) -> tuple[pl.Expr, pl.Expr, Callable[[pl.Expr], pl.Expr]]:
     """(handled, id, flag) for plain ids, which `standardize_member_id` returns unchanged."""
     from unionhall.ingest.standardize.text import NULL_TOKENS
 
     handled = col.str.contains(_PLAIN_ID_PATTERN) & ~col.str.to_uppercase().is_in(list(NULL_TOKENS))
-    return handled, col, pl.lit(None, dtype=pl.Utf8)
+    return handled, col, lambda _value: pl.lit(None, dtype=pl.Utf8)
 
 
 @lru_cache(maxsize=262144)

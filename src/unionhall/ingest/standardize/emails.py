@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from functools import lru_cache
 
 import polars as pl
@@ -46,11 +47,15 @@ def standardize_email(raw: str) -> tuple[str | None, str | None]:
     return address, "ok"
 
 
-def email_vector_exprs(col: pl.Expr) -> tuple[pl.Expr, pl.Expr, pl.Expr]:
-    """(handled, email, flag) for values that are already a clean address (no spaces,
-    wrappers or mailto:), which is `standardize_email`'s answer for them."""
+def email_vector_exprs(col: pl.Expr) -> tuple[pl.Expr, pl.Expr, Callable[[pl.Expr], pl.Expr]]:
+    """(handled, email, flag from email) for values that are already a clean address (no
+    spaces, wrappers or mailto:), which is `standardize_email`'s answer for them."""
     handled = col.str.contains(EMAIL_PATTERN) & (col.str.len_chars() <= 254)
-    domain = col.str.extract(EMAIL_PATTERN, 2).str.to_lowercase()
-    email = col.str.extract(EMAIL_PATTERN, 1) + pl.lit("@") + domain
-    flag = pl.when(domain.is_in(list(_SUSPECT_DOMAINS))).then(pl.lit("suspect_domain")).otherwise(pl.lit("ok"))
+    # The domain is everything after the last "@" (the local part cannot contain one).
+    email = col.str.replace(r"@([^@]*)$", "@") + col.str.extract(r"@([^@]*)$", 1).str.to_lowercase()
+
+    def flag(value: pl.Expr) -> pl.Expr:
+        suspect = value.str.extract(r"@([^@]*)$", 1).is_in(list(_SUSPECT_DOMAINS))
+        return pl.when(suspect).then(pl.lit("suspect_domain")).otherwise(pl.lit("ok"))
+
     return handled, email, flag

@@ -12,6 +12,7 @@ tests/ingest/test_phones.py checks both paths agree on random and real-looking n
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from functools import lru_cache
 
 import phonenumbers
@@ -59,19 +60,16 @@ _NANP_VALID = re.compile(NANP_VALID_PATTERN + r"\Z")
 VECTOR_PHONE_PATTERN = r"^(?:\+?1[ .\-]?)?\(?[2-9]\d{2}\)?[ .\-]?\d{3}[ .\-]?\d{4}$"
 
 
-def phone_vector_exprs(col: pl.Expr) -> tuple[pl.Expr, pl.Expr, pl.Expr]:
-    """(handled, e164, flag) as Polars expressions for the plain NANP shapes.
+def phone_vector_exprs(col: pl.Expr) -> tuple[pl.Expr, pl.Expr, Callable[[pl.Expr], pl.Expr]]:
+    """(handled, e164, flag from e164) as Polars expressions for the plain NANP shapes.
 
     Gives exactly `standardize_phone`'s answer on the rows where `handled` is true (a
     subset of `_fast`'s shape); the other rows go through Python.
     """
     handled = col.str.contains(VECTOR_PHONE_PATTERN)
-    digits = col.str.replace_all(r"\D", "")
-    national = digits.str.slice(-10)
-    valid = national.str.contains("^" + NANP_VALID_PATTERN + "$")
-    e164 = pl.when(valid).then(pl.lit("+1") + national)
-    flag = pl.when(valid).then(pl.lit("ok")).otherwise(pl.lit("invalid"))
-    return handled, e164, flag
+    national = col.str.replace_all(r"\D", "").str.slice(-10)
+    e164 = pl.when(national.str.contains("^" + NANP_VALID_PATTERN + "$")).then(pl.lit("+1") + national)
+    return handled, e164, lambda value: pl.when(value.is_not_null()).then(pl.lit("ok")).otherwise(pl.lit("invalid"))
 
 
 def _fast(raw: str) -> tuple[str | None, str] | None:
