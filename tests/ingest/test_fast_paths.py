@@ -154,3 +154,27 @@ def test_columnar_street_path_equals_python_path() -> None:
     got = _street_hybrid(s1, s2).rows()
     assert got == [tuple(standardize_street(a, b)) for a, b in zip(line1, line2, strict=True)]
     assert street_vector_frame(s1, s2).get_column("__h").sum() > 1000  # the columnar path is used
+
+
+def test_columnar_dates_and_zips_equal_the_python_standardizers() -> None:
+    import datetime as dt
+
+    import polars as pl
+
+    from unionhall.ingest.standardize import _date_hybrid, _dob, _join_date, _today, _zip_hybrid
+    from unionhall.ingest.standardize.codes import standardize_zip
+
+    rng = random.Random(4)
+    dates = []
+    for _ in range(1500):
+        y, m, d = rng.randint(1690, 3000), rng.randint(0, 13), rng.randint(0, 32)
+        dates.append(rng.choice([f"{y}-{m:02d}-{d:02d}", f"{y}-{m}-{d}", f"{m}/{d}/{y}", f"{m:02d}/{d:02d}/{y}",
+                                 f"{m}/{d}/{y % 100:02d}", f"{d}-Mar-{y}", ""]))
+    dates += ["1980-02-29", "1981-02-29", "2999-01-01", "1700-01-01", " 1980-01-01", "N/A"]
+    for order in ("MDY", "DMY"):
+        for fn, latest in ((_dob, _today()), (_join_date, _today() + dt.timedelta(days=366))):
+            got = _date_hybrid(pl.Series(dates, dtype=pl.Utf8), order, fn, latest, ("v", "f")).rows()
+            assert got == [fn(x, order) for x in dates]
+    zips = ["62701", "62701-1234", "627011234", "2134", "02134.0", "K1A 0B1", "", "N/A", "6270", "62701 1234"]
+    got = _zip_hybrid(pl.Series(zips, dtype=pl.Utf8)).rows()
+    assert got == [standardize_zip(z) for z in zips]

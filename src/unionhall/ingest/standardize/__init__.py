@@ -23,7 +23,7 @@ import polars as pl
 import pyarrow as pa
 
 from unionhall.ingest import quarantine as q
-from unionhall.ingest.mapping import CUSTOM, SKIP, ColumnMapping
+from unionhall.ingest.mapping import CUSTOM, ColumnMapping
 from unionhall.ingest.quarantine import QUARANTINE_SCHEMA, RejectedRow, quarantine_frame
 from unionhall.ingest.readers import Batch
 from unionhall.ingest.standardize.addresses import (
@@ -99,7 +99,6 @@ _LOADED_COLUMNS: dict[str, Any] = {
     "join_date_flag": pl.Utf8,
     "flags": pl.List(pl.Utf8),
     "custom": pl.Utf8,
-    "source": pl.Utf8,
 }
 LOADED_SCHEMA = pl.Schema(_LOADED_COLUMNS)
 
@@ -167,6 +166,64 @@ def _street_hybrid(line1: pl.Series, line2: pl.Series) -> pl.DataFrame:
         return out
     idx = pl.Series(range(line1.len())).filter(~mask)
     slow = _lookup([line1.filter(~mask), line2.filter(~mask)], standardize_street, {n: pl.Utf8 for n in out.columns})
+    return pl.DataFrame({n: out.get_column(n).scatter(idx, slow.get_column(n)) for n in out.columns})
+
+
+_PLAIN_ZIP = r"^\d{5}(?:-?\d{4})?$"
+
+
+def _zip_hybrid(values: pl.Series) -> pl.DataFrame:
+    """ZIPs already in 12345 / 12345-6789 / 123456789 form in Polars; the rest in Python."""
+    frame = values.to_frame("z").select(
+        __h=pl.col("z").str.contains(_PLAIN_ZIP),
+        a_zip5=pl.col("z").str.slice(0, 5),
+        a_zip4=pl.col("z").str.extract(r"^\d{5}-?(\d{4})$", 1),
+        f_zip=pl.lit(None, dtype=pl.Utf8),
+    )
+    mask = frame.get_column("__h")
+    out = frame.drop("__h")
+    if mask.all():
+        return out
+    idx = pl.Series(range(values.len())).filter(~mask)
+    slow = _lookup([values.filter(~mask)], standardize_zip, {n: pl.Utf8 for n in out.columns})
+    return pl.DataFrame({n: out.get_column(n).scatter(idx, slow.get_column(n)) for n in out.columns})
+
+
+def _date_hybrid(values: pl.Series, order: str, fn: Callable[[str, str], Any], latest: dt.date, names: tuple[str, str]) -> pl.DataFrame:
+    """ISO dates (1980-03-04) and, in MDY files, 03/04/1980 in Polars; the rest in Python.
+
+    Same answers as `parse_date` + `check_range`: impossible dates flagged, out-of-range
+    and future dates nulled and flagged (tests compare the two).
+    """
+    v = pl.col("d")
+    iso = v.str.extract_groups(r"^(\d{4})-(\d{1,2})-(\d{1,2})$")
+    us = v.str.extract_groups(r"^(\d{1,2})/(\d{1,2})/(\d{4})$")
+    use_us = order == "MDY"
+    g = values.to_frame("d").select(
+        y=pl.coalesce(iso.struct.field("1"), us.struct.field("3") if use_us else None),
+        m=pl.coalesce(iso.struct.field("2"), us.struct.field("1") if use_us else None),
+        dd=pl.coalesce(iso.struct.field("3"), us.struct.field("2") if use_us else None),
+    )
+    date = (
+        pl.concat_str([pl.col("y"), pl.col("m").str.zfill(2), pl.col("dd").str.zfill(2)], separator="-")
+        .str.to_date("%Y-%m-%d", strict=False)
+    )
+    g = g.with_columns(__h=pl.col("y").is_not_null(), __date=date)
+    value_name, flag_name = names
+    out = g.select(
+        "__h",
+        pl.when((pl.col("__date") >= EARLIEST_DATE) & (pl.col("__date") <= latest)).then(pl.col("__date")).alias(value_name),
+        pl.when(pl.col("__date").is_null()).then(pl.lit("impossible"))
+        .when(pl.col("__date") > latest).then(pl.lit("future"))
+        .when(pl.col("__date") < EARLIEST_DATE).then(pl.lit("out_of_range"))
+        .alias(flag_name),
+    )
+    mask = out.get_column("__h")
+    out = out.drop("__h")
+    if mask.all():
+        return out
+    idx = pl.Series(range(values.len())).filter(~mask)
+    slow = _lookup([values.filter(~mask)], lambda x: fn(x, order), {value_name: pl.Date, flag_name: pl.Utf8})
     return pl.DataFrame({n: out.get_column(n).scatter(idx, slow.get_column(n)) for n in out.columns})
 
 
@@ -282,7 +339,7 @@ def standardize_batch(batch: Batch, mapping: ColumnMapping) -> StandardizedBatch
         put(_street_hybrid(line1, _col(df, c_l2)))
         put(_lookup([city_in], _city, {"a_city": s, "f_city": s}))
         put(_lookup([state_in], standardize_state, {"a_state": s, "f_state": s}))
-        put(_lookup([zip_in], standardize_zip, {"a_zip5": s, "a_zip4": s, "f_zip": s}))
+        put(_zip_hybrid(zip_in))
         flag_cols += [("state", "f_state"), ("zip", "f_zip"), ("city", "f_city")]
 
     # --- phones and emails -------------------------------------------------------------
@@ -294,12 +351,11 @@ def standardize_batch(batch: Batch, mapping: ColumnMapping) -> StandardizedBatch
         put(_lookup_hybrid(_col(df, col), email_vector_exprs, standardize_email, {f"em{i}_email": s, f"em{i}_flag": s}))
 
     # --- dates and codes ---------------------------------------------------------------
-    date_type = pl.Date
     c_dob, c_join = mapping.column_for("dob"), mapping.column_for("join_date")
     if c_dob:
-        put(_lookup([_col(df, c_dob)], lambda v: _dob(v, order), {"d_dob": date_type, "d_dob_flag": s}))
+        put(_date_hybrid(_col(df, c_dob), order, _dob, _today(), ("d_dob", "d_dob_flag")))
     if c_join:
-        put(_lookup([_col(df, c_join)], lambda v: _join_date(v, order), {"d_join": date_type, "d_join_flag": s}))
+        put(_date_hybrid(_col(df, c_join), order, _join_date, _today() + dt.timedelta(days=366), ("d_join", "d_join_flag")))
     simple = {
         "member_id": standardize_member_id,
         "local": standardize_local,
@@ -419,7 +475,6 @@ def standardize_batch(batch: Batch, mapping: ColumnMapping) -> StandardizedBatch
     flags = pl.when(flags == "").then(pl.lit([], dtype=pl.List(pl.Utf8))).otherwise(flags.str.split(","))
 
     custom_cols = [col for col in header if mapping.rule(col).field == CUSTOM]
-    source_cols = [col for col in header if mapping.rule(col).field not in (CUSTOM, SKIP)]
 
     def json_of(cols: list[str], names: list[str]) -> pl.Expr:
         if not cols:
@@ -473,7 +528,6 @@ def standardize_batch(batch: Batch, mapping: ColumnMapping) -> StandardizedBatch
         join_date_flag=c("d_join_flag"),
         flags=flags,
         custom=json_of(custom_cols, custom_names),
-        source=json_of(source_cols, source_cols),
     )
     out = pl.DataFrame(schema=LOADED_SCHEMA) if n == 0 else out.cast(LOADED_SCHEMA)
 
@@ -506,13 +560,18 @@ def _validate(
         [(e.str.to_lowercase() == h.strip().lower()).cast(pl.Int32) for e, h in zip(stripped, header, strict=True)]
     )
     need = max(2, -(-3 * ncols // 5)) if ncols > 1 else 1
-    checks = df.select(
-        repeated=same_as_header >= need,
-        nonempty=nonempty,
-        totals=pl.any_horizontal([e.str.contains("(?i)" + _TOTALS_RE.pattern) for e in stripped]),
-    )
+    checks = df.select(repeated=same_as_header >= need, few=nonempty <= max(3, ncols // 3))
     repeated = checks.get_column("repeated").to_list()
-    totals = (checks.get_column("totals") & (checks.get_column("nonempty") <= max(3, ncols // 3))).to_list()
+    # Totals lines have few filled cells; only those rows pay for the regex.
+    few = checks.get_column("few")
+    totals = [False] * n
+    if few.any():
+        idx = pl.Series(range(n)).filter(few).to_list()
+        hit = df.filter(few).select(
+            pl.any_horizontal([e.str.contains("(?i)" + _TOTALS_RE.pattern) for e in stripped])
+        ).to_series().to_list()
+        for i, h in zip(idx, hit, strict=True):
+            totals[i] = bool(h)
     first = out.get_column("first_name")
     last = out.get_column("last_name")
     letters = pl.select(
