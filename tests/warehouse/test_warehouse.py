@@ -52,14 +52,18 @@ def test_person_base_fails_closed_without_a_user(warehouse: Warehouse) -> None:
         person_base(user=_user(is_active=False, is_superuser=True), warehouse=warehouse)
 
 
-def test_person_base_scope_until_rules_exist(warehouse: Warehouse) -> None:
+@pytest.mark.django_db
+def test_person_base_without_roles_sees_nobody(warehouse: Warehouse) -> None:
+    from django.contrib.auth import get_user_model
+
     warehouse.cursor().execute(
         "INSERT INTO person (person_id, first_name, last_name) VALUES (1, 'ANA', 'DIAZ'), (2, 'BO', 'LEE')"
     )
-    admin = person_base(user=_user(is_superuser=True), warehouse=warehouse)
+    users = get_user_model().objects
+    admin = person_base(user=users.create_superuser("root", "r@example.org", "x-long-password-1"), warehouse=warehouse)
     assert admin.count().execute() == 2
-    other = person_base(user=_user(), warehouse=warehouse)
-    assert other.count().execute() == 0
+    nobody = person_base(user=users.create_user("nobody", password="x-long-password-1"), warehouse=warehouse)
+    assert nobody.count().execute() == 0
 
 
 def test_second_process_gets_a_clear_lock_error(warehouse: Warehouse) -> None:

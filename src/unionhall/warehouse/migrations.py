@@ -67,14 +67,23 @@ def _create_person(be: DuckDBBackend) -> None:
     )
 
 
+def _person_memberships(be: DuckDBBackend) -> None:
+    # Which affiliates (source slugs) and locals ("<source>:<local>") a person belongs
+    # to: what committee scope is decided on. Identity keeps them current.
+    be.con.execute("ALTER TABLE person ADD COLUMN member_sources VARCHAR[] DEFAULT []")
+    be.con.execute("ALTER TABLE person ADD COLUMN member_locals VARCHAR[] DEFAULT []")
+
+
 CORE_MIGRATIONS: list[Migration] = [
     Migration(2026113001, "create person", _create_person),
+    Migration(2026113002, "person memberships", _person_memberships),
 ]
 
 # Capability schema modules, each with a MIGRATIONS list.
 SCHEMA_MODULES: tuple[str, ...] = (
     "unionhall.elections.schema",
     "unionhall.ingest.schema",
+    "unionhall.identity.schema",
 )
 
 

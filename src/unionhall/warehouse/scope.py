@@ -1,30 +1,109 @@
 """The one scoped entry point to person rows (DESIGN.md; STYLE.md rule 3).
 
-Every read of person data on behalf of a user starts from `person_base(user=...)`.
-It fails closed: no user, an anonymous user or an inactive user raises ScopeError.
-Committee scope rules (issue 7) plug in here and nowhere else.
+Every read of person data on behalf of a user starts from `person_base(user=...)`. It
+fails closed: no user, an anonymous, inactive, expired or not-yet-agreed user raises
+ScopeError. Which persons and fields are visible comes from
+`unionhall.access.scope.scope_paths_for` (committee roles and data agreements); this
+module turns those paths into one filter plus per-field masks, as an ibis expression,
+so every later list, count, report and export inherits the same rules.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import ibis
+import ibis.expr.types as ir
 
 from unionhall.errors import ScopeError
 from unionhall.warehouse.core import Warehouse, get_warehouse
 
+# Person columns by the field group that governs them; columns not listed (ids,
+# state, county, registration number, timestamps) are visible on every path.
+FIELD_GROUP_OF: dict[str, str] = {
+    "first_name": "name",
+    "middle_name": "name",
+    "last_name": "name",
+    "suffix": "name",
+    "sex": "name",
+    "addr_line1": "address",
+    "addr_line2": "address",
+    "city": "address",
+    "zip5": "address",
+    "phone": "phone",
+    "email": "email",
+    "birth_date": "dob",
+}
 
-def person_base(*, user: Any, warehouse: Warehouse | None = None) -> ibis.Table:
-    """Person rows the user may see, as an ibis expression to filter further.
 
-    Until committee scope rules exist only administrators (superusers) see persons;
-    everyone else sees none.
+def _any(preds: Sequence[ir.BooleanValue]) -> ir.BooleanValue:
+    if not preds:
+        return ibis.literal(False)
+    out = preds[0]
+    for p in preds[1:]:
+        out = out | p
+    return out
+
+
+def _path_predicate(t: ir.Table, path: Any) -> ir.BooleanValue:
+    if path.kind == "voters":
+        who: ir.BooleanValue = t.voter_reg_num.notnull()
+    else:
+        who = _any(
+            [t.member_sources.contains(s) for s in path.sources]
+            + [t.member_locals.contains(loc) for loc in path.locals]
+        )
+    if path.state:
+        who = who & (t.state == path.state)
+    if path.counties:
+        who = who & t.county.upper().isin(list(path.counties))
+    return who
+
+
+def scoped_persons(person: ir.Table, paths: Sequence[Any]) -> ir.Table:
+    """Apply visibility paths to a person table expression: filter rows, mask fields."""
+    if any(p.kind == "all" for p in paths):
+        return person
+    if not paths:
+        return person.filter(ibis.literal(False))
+    preds = [_path_predicate(person, p) for p in paths]
+    masked: dict[str, ir.Value] = {}
+    for col, group in FIELD_GROUP_OF.items():
+        granting = [pred for pred, p in zip(preds, paths, strict=True) if group in p.fields]
+        if len(granting) == len(preds):
+            continue  # every path grants it: no mask needed
+        masked[col] = ibis.ifelse(_any(granting), person[col], ibis.null(person[col].type()))
+    # Union membership is itself sensitive: show only the memberships a path grants.
+    member_paths = [(pred, p) for pred, p in zip(preds, paths, strict=True) if p.kind == "members"]
+    shown_sources = [ibis.ifelse(pred & person.member_sources.contains(s), s, ibis.null("string"))
+                     for pred, p in member_paths for s in p.sources]
+    shown_locals = [ibis.ifelse(pred & person.member_locals.contains(loc), loc, ibis.null("string"))
+                    for pred, p in member_paths for loc in p.locals]
+    masked["member_sources"] = _present(shown_sources)
+    masked["member_locals"] = _present(shown_locals)
+    return person.filter(_any(preds)).mutate(**masked)
+
+
+def _present(values: list[ir.StringValue]) -> ir.ArrayValue:
+    if not values:
+        return ibis.literal([], type="array<string>")
+    return ibis.array(values).filter(lambda v: v.notnull())
+
+
+def person_base(*, user: Any, warehouse: Warehouse | None = None) -> ir.Table:
+    """Person rows the user may see, with fields outside their scope set to null.
+
+    Raises ScopeError when there is no authenticated, active user, or the account is
+    blocked (expired, deactivated, current data agreement not accepted).
     """
     if user is None or not getattr(user, "is_authenticated", False) or not user.is_active:
         raise ScopeError("person rows were requested without an authenticated, active user")
+    from unionhall.access.gate import access_block_reason
+    from unionhall.access.scope import scope_paths_for
+
+    reason = access_block_reason(user)
+    if reason is not None:
+        raise ScopeError(reason)
     wh = warehouse or get_warehouse()
-    person = wh.table("person")
-    if user.is_superuser:
-        return person
-    return person.filter(ibis.literal(False))
+    return scoped_persons(wh.table("person"), scope_paths_for(user))

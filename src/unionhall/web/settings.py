@@ -31,7 +31,9 @@ INSTALLED_APPS = [
     "unionhall.web",
     "unionhall.jobs",
     "unionhall.ingest",
+    "unionhall.access",
     "unionhall.elections",
+    "unionhall.identity",
 ]
 
 MIDDLEWARE = [

@@ -1,0 +1,112 @@
+"""Which persons and fields a user may see, as data (`ScopePath`s).
+
+`unionhall.warehouse.person_base` turns these paths into one filter and per-field masks;
+nothing else decides visibility.
+
+Rules (DESIGN.md capability 4):
+
+* affiliate and local staff see their own members (every field);
+* a state federation or CLC sees the members of affiliates whose data agreement covers
+  it, within its geography, limited to the agreement's fields, plus the registered
+  voters of its geography (name and registration address);
+* the national level sees what agreements with it allow, and every registered voter;
+* analysts see the same persons without contact details (address, phone, email);
+* canvassers and vendors see no person rows through this path (their turfs and
+  approved exports have their own, narrower doors);
+* platform administrators (superusers) see everything.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+from django.db.models import Q
+
+from unionhall.access.models import Committee, DataAgreement, RoleGrant
+
+ALL_FIELDS = frozenset(DataAgreement.FIELD_GROUPS)
+VOTER_FIELDS = frozenset({"name", "address"})
+CONTACT_FIELDS = frozenset({"address", "phone", "email"})
+PERSON_ROLES = {
+    RoleGrant.Role.ADMINISTRATOR,
+    RoleGrant.Role.DATA_MANAGER,
+    RoleGrant.Role.ORGANIZER,
+    RoleGrant.Role.ANALYST,
+}
+
+
+@dataclass(frozen=True)
+class ScopePath:
+    """One way a user can see persons.
+
+    A person is on the path when they are a member of one of `sources` (affiliate source
+    slugs) or `locals` (``"<source>:<local>"``), or — for a voter path — registered; and,
+    when `state` is set, live in that state (and in one of `counties` when given). On
+    the path the user sees the field groups in `fields`.
+    """
+
+    kind: str  # "all", "members", "voters"
+    fields: frozenset[str]
+    sources: tuple[str, ...] = ()
+    locals: tuple[str, ...] = ()
+    state: str | None = None
+    counties: tuple[str, ...] = ()
+
+
+def _ancestors(c: Committee) -> list[Committee]:
+    out = []
+    node = c.parent
+    while node is not None:
+        out.append(node)
+        node = node.parent
+    return out
+
+
+def _agreements_for(c: Committee, today: dt.date) -> list[DataAgreement]:
+    ancestors = _ancestors(c)
+    qs = DataAgreement.objects.select_related("affiliate").filter(
+        Q(grantee=c) | Q(grantee__in=ancestors, covers_descendants=True)
+    )
+    return [
+        a for a in qs
+        if (a.starts_on is None or a.starts_on <= today) and (a.ends_on is None or a.ends_on >= today)
+    ]
+
+
+def _paths_for_grant(grant: RoleGrant, today: dt.date) -> list[ScopePath]:
+    c = grant.committee
+    if grant.role not in PERSON_ROLES:
+        return []
+    fields_cap = ALL_FIELDS - CONTACT_FIELDS if grant.role == RoleGrant.Role.ANALYST else ALL_FIELDS
+    kind = c.kind
+    if kind == Committee.Kind.AFFILIATE:
+        return [ScopePath("members", fields_cap, sources=(c.source_slug,))] if c.source_slug else []
+    if kind == Committee.Kind.LOCAL:
+        aff = c.affiliate()
+        if aff is None or not aff.source_slug or not c.local_number:
+            return []
+        return [ScopePath("members", fields_cap, locals=(f"{aff.source_slug}:{c.local_number}",))]
+    state = c.state or None if kind != Committee.Kind.NATIONAL else None
+    counties = tuple(x.upper() for x in c.counties) if kind == Committee.Kind.CLC else ()
+    paths = [ScopePath("voters", VOTER_FIELDS & fields_cap, state=state, counties=counties)]
+    for a in _agreements_for(c, today):
+        if a.affiliate.source_slug:
+            paths.append(
+                ScopePath("members", frozenset(a.fields) & fields_cap, sources=(a.affiliate.source_slug,),
+                          state=state, counties=counties)
+            )
+    return paths
+
+
+def scope_paths_for(user: Any, *, today: dt.date | None = None) -> list[ScopePath]:
+    """Every path by which `user` sees persons (empty: sees none)."""
+    if getattr(user, "is_superuser", False):
+        return [ScopePath("all", ALL_FIELDS)]
+    today = today or dt.date.today()
+    grants = RoleGrant.objects.select_related("committee", "committee__parent").filter(user=user)
+    paths: list[ScopePath] = []
+    for g in grants:
+        paths.extend(_paths_for_grant(g, today))
+    return paths
