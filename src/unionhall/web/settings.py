@@ -33,7 +33,6 @@ INSTALLED_APPS = [
     "unionhall.ingest",
     "unionhall.access",
     "unionhall.elections",
-    "unionhall.identity",
 ]
 
 MIDDLEWARE = [
