@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 
 from unionhall.elections.codes import STATUS_RANK
+from unionhall.identity.ids import person_id_sql
 from unionhall.warehouse import Warehouse
 
 _PERSON_VALUES = """
@@ -45,15 +46,13 @@ def person_upsert_from_voters(*, warehouse: Warehouse, load_id: int) -> dict[str
         """,  # noqa: S608  (ranks are constants)
         [load_id],
     )
-    row = cur.execute("SELECT coalesce(max(person_id), 0) FROM person").fetchone()
-    base = max(int(row[0]) if row else 0, _max_mapped(warehouse))
+    # Person ids come from identity: derived from the NCID, so independent of load order.
     created = cur.execute(
-        """
+        f"""
         INSERT INTO voter_person
-        SELECT b.ncid, ? + row_number() OVER (ORDER BY b.ncid)
+        SELECT b.ncid, {person_id_sql("'voter:' || b.ncid")}
         FROM _el_best b WHERE NOT EXISTS (SELECT 1 FROM voter_person m WHERE m.ncid = b.ncid)
-        """,
-        [base],
+        """  # noqa: S608
     ).fetchone()
     n_created = int(created[0]) if created else 0
     cur.execute(
@@ -63,9 +62,9 @@ def person_upsert_from_voters(*, warehouse: Warehouse, load_id: int) -> dict[str
                             voter_reg_num, created_at, updated_at)
         SELECT m.person_id, {_PERSON_VALUES}, ?, ?
         FROM _el_best b JOIN voter_person m ON m.ncid = b.ncid
-        WHERE m.person_id > ? AND NOT EXISTS (SELECT 1 FROM person p WHERE p.person_id = m.person_id)
+        WHERE NOT EXISTS (SELECT 1 FROM person p WHERE p.person_id = m.person_id)
         """,  # noqa: S608
-        [now, now, base],
+        [now, now],
     )
     updated = cur.execute(
         f"""
@@ -75,7 +74,7 @@ def person_upsert_from_voters(*, warehouse: Warehouse, load_id: int) -> dict[str
           state = s.state, zip5 = s.zip5, county = s.county, phone = s.phone,
           voter_reg_num = s.voter_reg_num, updated_at = $now
         FROM (SELECT m.person_id, {_PERSON_VALUES}
-              FROM _el_best b JOIN voter_person m ON m.ncid = b.ncid WHERE m.person_id <= $base) s
+              FROM _el_best b JOIN voter_person m ON m.ncid = b.ncid) s
         WHERE person.person_id = s.person_id
           AND (person.first_name, person.middle_name, person.last_name, person.addr_line1,
                person.city, person.zip5, person.county, person.phone, person.voter_reg_num)
@@ -83,12 +82,8 @@ def person_upsert_from_voters(*, warehouse: Warehouse, load_id: int) -> dict[str
               (s.first_name, s.middle_name, s.last_name, s.addr_line1, s.city, s.zip5,
                s.county, s.phone, s.voter_reg_num)
         """,  # noqa: S608
-        {"now": now, "base": base},
+        {"now": now},
     ).fetchone()
     cur.execute("DROP TABLE _el_best")
     return {"created": n_created, "updated": int(updated[0]) if updated else 0}
 
-
-def _max_mapped(warehouse: Warehouse) -> int:
-    row = warehouse.cursor().execute("SELECT coalesce(max(person_id), 0) FROM voter_person").fetchone()
-    return int(row[0]) if row else 0

@@ -1,0 +1,365 @@
+"""The Splink models: comparisons, blocking rules, training and prediction.
+
+Two models, both Fellegi–Sunter on standardized values and trained without labels:
+
+* ``member_voter`` links member records to voter registrations (link only). The voter
+  file carries the birth year only, so date of birth compares on the year.
+* ``member_member`` finds the same person twice among member records (dual members
+  across affiliates, duplicates inside one list): full date of birth with partial
+  agreement (day/month swapped, same year and month, same year).
+
+Comparisons are written as SQL levels (Splink's dict format) so the levels are exactly
+the ones documented in docs/identity.md. Splink runs on its own in-memory DuckDB fed
+with Arrow tables; the warehouse transaction of the job only sees the results.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import re
+from dataclasses import dataclass
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+
+logger = logging.getLogger(__name__)
+
+PairKind = str  # "member_voter" | "member_member"
+
+# Columns every Splink input table carries (members and voters alike).
+INPUT_COLUMNS = (
+    "unique_id", "source_name", "given", "surname", "given_rel", "dob", "birth_year",
+    "birth_month", "addr_num", "addr_street", "zip5", "city", "phone", "email", "pending",
+)
+
+
+_LR = re.compile(r"\b([lr])\.(\w+)")
+
+
+def _suffixed(cond: str) -> str:
+    # Comparison levels see each pair as one row: l.x is column x_l (Splink 5).
+    return _LR.sub(lambda m: f"{m.group(2)}_{m.group(1)}", cond)
+
+
+def _null(*cols: str) -> dict[str, Any]:
+    cond = " OR ".join(f"{c}_l IS NULL OR {c}_r IS NULL" for c in cols)
+    return {"sql_condition": cond, "label_for_charts": "missing", "is_null_level": True}
+
+
+def _level(cond: str, label: str, tf: str | None = None) -> dict[str, Any]:
+    out: dict[str, Any] = {"sql_condition": _suffixed(cond), "label_for_charts": label}
+    if tf:
+        out["tf_adjustment_column"] = tf
+        out["tf_adjustment_weight"] = 1.0
+    return out
+
+
+_ELSE = {"sql_condition": "ELSE", "label_for_charts": "different"}
+_TRANSPOSED = "l.given = r.surname AND l.surname = r.given AND l.given <> l.surname"
+
+
+def _first_name() -> dict[str, Any]:
+    return {
+        "output_column_name": "first_name",
+        "comparison_description": "first name: exact, transposed with last, nickname, fuzzy",
+        "comparison_levels": [
+            _null("given"),
+            _level("l.given = r.given", "exact", tf="given"),
+            _level(_TRANSPOSED, "transposed with last name"),
+            _level("list_contains(l.given_rel, r.given) OR list_contains(r.given_rel, l.given)",
+                   "nickname"),
+            _level("jaro_winkler_similarity(l.given, r.given) >= 0.92", "jaro-winkler >= 0.92"),
+            _level("jaro_winkler_similarity(l.given, r.given) >= 0.80", "jaro-winkler >= 0.80"),
+            _level("left(l.given, 1) = left(r.given, 1)", "same initial"),
+            _ELSE,
+        ],
+    }
+
+
+def _last_name() -> dict[str, Any]:
+    return {
+        "output_column_name": "last_name",
+        "comparison_description": "last name: exact, transposed with first, fuzzy",
+        "comparison_levels": [
+            _null("surname"),
+            _level("l.surname = r.surname", "exact", tf="surname"),
+            _level(_TRANSPOSED, "transposed with first name"),
+            _level("jaro_winkler_similarity(l.surname, r.surname) >= 0.92", "jaro-winkler >= 0.92"),
+            _level("jaro_winkler_similarity(l.surname, r.surname) >= 0.80", "jaro-winkler >= 0.80"),
+            _ELSE,
+        ],
+    }
+
+
+def _dob_full() -> dict[str, Any]:
+    return {
+        "output_column_name": "dob",
+        "comparison_description": "date of birth: exact, day/month swapped, partial, year",
+        "comparison_levels": [
+            _null("birth_year"),
+            _level("l.dob = r.dob", "exact"),
+            _level("year(l.dob) = year(r.dob) AND month(l.dob) = day(r.dob) "
+                   "AND day(l.dob) = month(r.dob)", "day and month swapped"),
+            _level("l.birth_year = r.birth_year AND (l.dob IS NULL OR r.dob IS NULL) "
+                   "AND (l.birth_month IS NULL OR r.birth_month IS NULL "
+                   "OR l.birth_month = r.birth_month)", "partial date agrees"),
+            _level("l.birth_year = r.birth_year", "same year"),
+            _level("abs(l.birth_year - r.birth_year) <= 1", "within a year"),
+            _ELSE,
+        ],
+    }
+
+
+def _birth_year() -> dict[str, Any]:
+    return {
+        "output_column_name": "dob",
+        "comparison_description": "birth year (the voter file has no full date)",
+        "comparison_levels": [
+            _null("birth_year"),
+            _level("l.birth_year = r.birth_year", "same year"),
+            _level("abs(l.birth_year - r.birth_year) <= 1", "within a year"),
+            _ELSE,
+        ],
+    }
+
+
+def _address() -> dict[str, Any]:
+    return {
+        "output_column_name": "address",
+        "comparison_description": "house number, street, ZIP, city",
+        "comparison_levels": [
+            _null("addr_street"),
+            _level("l.addr_num = r.addr_num AND l.addr_street = r.addr_street AND l.zip5 = r.zip5",
+                   "same house, street and ZIP"),
+            _level("l.addr_num = r.addr_num AND jaro_winkler_similarity(l.addr_street, r.addr_street) >= 0.88",
+                   "same house, similar street"),
+            _level("l.addr_street = r.addr_street AND l.zip5 = r.zip5", "same street and ZIP"),
+            _level("l.zip5 = r.zip5", "same ZIP"),
+            _level("l.city = r.city", "same city"),
+            _ELSE,
+        ],
+    }
+
+
+def _phone() -> dict[str, Any]:
+    return {
+        "output_column_name": "phone",
+        "comparison_description": "phone (E.164)",
+        "comparison_levels": [
+            _null("phone"),
+            _level("l.phone = r.phone", "exact"),
+            _level("right(l.phone, 7) = right(r.phone, 7)", "same last 7 digits"),
+            _ELSE,
+        ],
+    }
+
+
+def _email() -> dict[str, Any]:
+    return {
+        "output_column_name": "email",
+        "comparison_description": "email",
+        "comparison_levels": [
+            _null("email"),
+            _level("l.email = r.email", "exact"),
+            _level("split_part(l.email, '@', 1) = split_part(r.email, '@', 1)", "same mailbox name"),
+            _ELSE,
+        ],
+    }
+
+
+def _pending(rule: str) -> str:
+    # Only pairs with a new or changed record on one side are scored (incremental runs).
+    return f"(l.pending OR r.pending) AND {rule}"
+
+
+MEMBER_VOTER_BLOCKING = (
+    "l.given = r.given AND l.surname = r.surname",
+    "l.surname = r.surname AND l.birth_year = r.birth_year",
+    "l.given = r.given AND l.birth_year = r.birth_year AND l.zip5 = r.zip5",
+    "l.addr_num = r.addr_num AND l.addr_street = r.addr_street AND l.zip5 = r.zip5",
+    "l.phone = r.phone",
+    "l.given = r.surname AND l.surname = r.given",
+)
+
+MEMBER_MEMBER_BLOCKING = (
+    "l.given = r.given AND l.surname = r.surname",
+    "l.dob = r.dob",
+    "l.surname = r.surname AND l.birth_year = r.birth_year",
+    "l.surname = r.surname AND l.zip5 = r.zip5",
+    "l.given = r.given AND l.zip5 = r.zip5",
+    "l.addr_num = r.addr_num AND l.addr_street = r.addr_street",
+    "l.phone = r.phone",
+    "l.email = r.email",
+    "l.given = r.surname AND l.surname = r.given",
+)
+
+
+def settings_for(kind: PairKind) -> dict[str, Any]:
+    """The Splink settings dict (untrained) of one model."""
+    if kind == "member_voter":
+        comparisons = [_first_name(), _last_name(), _birth_year(), _address(), _phone()]
+        return {
+            "link_type": "link_only",
+            "unique_id_column_name": "unique_id",
+            "comparisons": comparisons,
+            "blocking_rules_to_generate_predictions": [_pending(r) for r in MEMBER_VOTER_BLOCKING],
+            "retain_intermediate_calculation_columns": True,
+            "retain_matching_columns": False,
+            "additional_columns_to_retain": ["source_name"],
+        }
+    comparisons = [_first_name(), _last_name(), _dob_full(), _address(), _phone(), _email()]
+    return {
+        "link_type": "dedupe_only",
+        "unique_id_column_name": "unique_id",
+        "comparisons": comparisons,
+        "blocking_rules_to_generate_predictions": [_pending(r) for r in MEMBER_MEMBER_BLOCKING],
+        "retain_intermediate_calculation_columns": True,
+        "retain_matching_columns": False,
+        "additional_columns_to_retain": ["source_name"],
+    }
+
+
+@dataclass
+class Prediction:
+    """Scored pairs at or above a probability, with the evidence per comparison."""
+
+    pairs: pa.Table  # key_l, key_r, source_l, source_r, match_weight, match_probability, evidence
+    model_json: str
+    chart: list[dict[str, Any]]
+    trained: bool
+
+
+def _linker(con: duckdb.DuckDBPyConnection, kind: PairKind, settings: dict[str, Any] | str) -> Any:
+    from splink import DuckDBAPI, Linker
+
+    db_api = DuckDBAPI(connection=con)
+    if kind == "member_voter":
+        inputs = [db_api.register("members", table_name="m_in"), db_api.register("voters", table_name="v_in")]
+    else:
+        inputs = [db_api.register("members", table_name="m_in")]
+    parsed = json.loads(settings) if isinstance(settings, str) else settings
+    return Linker(inputs if len(inputs) > 1 else inputs[0], parsed, log_level=logging.WARNING)
+
+
+def _train(linker: Any, kind: PairKind, *, seed: int, u_pairs: float, em_pairs: float) -> None:
+    from splink import block_on
+
+    t = linker.training
+    if kind == "member_voter":
+        t.estimate_probability_two_random_records_match(
+            ["l.given = r.given AND l.surname = r.surname AND l.birth_year = r.birth_year AND l.zip5 = r.zip5"],
+            recall=0.7,
+        )
+        t.estimate_u_using_random_sampling(max_pairs=u_pairs, seed=seed)
+        t.estimate_parameters_using_expectation_maximisation(
+            block_on("birth_year", "zip5"), max_pairs=em_pairs, estimate_without_term_frequencies=True)
+        t.estimate_parameters_using_expectation_maximisation(
+            block_on("given", "surname"), max_pairs=em_pairs, estimate_without_term_frequencies=True)
+        return
+    t.estimate_probability_two_random_records_match(
+        ["l.given = r.given AND l.surname = r.surname AND l.dob = r.dob"], recall=0.8,
+    )
+    t.estimate_u_using_random_sampling(max_pairs=u_pairs, seed=seed)
+    t.estimate_parameters_using_expectation_maximisation(
+        block_on("dob"), max_pairs=em_pairs, estimate_without_term_frequencies=True)
+    t.estimate_parameters_using_expectation_maximisation(
+        block_on("given", "surname"), max_pairs=em_pairs, estimate_without_term_frequencies=True)
+
+
+def chart_records(linker: Any) -> list[dict[str, Any]]:
+    """Splink's match-weight chart data: one row per comparison level (and the prior)."""
+    out = []
+    for r in linker.visualisations.match_weights_chart().chart_data:
+        w = r.log2_bayes_factor
+        out.append({
+            "comparison": r.comparison_name,
+            "level": r.label_for_charts,
+            "weight": None if w is None or math.isinf(w) else round(float(w), 3),
+        })
+    return out
+
+
+def predict(
+    *,
+    kind: PairKind,
+    members: pa.Table,
+    voters: pa.Table | None,
+    saved_model: str | None,
+    min_probability: float,
+    seed: int = 42,
+    u_pairs: float = 2e6,
+    em_pairs: float = 1e6,
+) -> Prediction:
+    """Train (or load) the model of `kind` and score the pairs with a pending record."""
+    con = duckdb.connect()
+    try:
+        con.execute("SET threads TO 2")
+        con.register("members_arrow", members)
+        con.execute("CREATE TABLE members AS SELECT * FROM members_arrow")
+        if voters is not None:
+            con.register("voters_arrow", voters)
+            con.execute("CREATE TABLE voters AS SELECT * FROM voters_arrow")
+        trained = saved_model is None
+        linker = _linker(con, kind, saved_model if saved_model else settings_for(kind))
+        if trained:
+            _train(linker, kind, seed=seed, u_pairs=u_pairs, em_pairs=em_pairs)
+        model_json = json.dumps(linker.misc.save_model_to_json(overwrite=True))
+        chart = chart_records(linker)
+        n_pending = con.execute(
+            "SELECT count(*) FROM members WHERE pending"
+            + (" UNION ALL SELECT count(*) FROM voters WHERE pending" if voters is not None else "")
+        ).fetchall()
+        if sum(int(r[0]) for r in n_pending) == 0:
+            return Prediction(_empty_pairs(), model_json, chart, trained)
+        pred = linker.inference.predict(threshold_match_probability=min_probability, warning_mode="never")
+        pairs = _pairs_with_evidence(con, pred.physical_name, linker)
+        return Prediction(pairs, model_json, chart, trained)
+    finally:
+        con.close()
+
+
+def _empty_pairs() -> pa.Table:
+    return pa.table({
+        "key_l": pa.array([], pa.string()), "key_r": pa.array([], pa.string()),
+        "source_l": pa.array([], pa.string()), "source_r": pa.array([], pa.string()),
+        "match_weight": pa.array([], pa.float64()), "match_probability": pa.array([], pa.float64()),
+        "evidence": pa.array([], pa.string()),
+    })
+
+
+def _pairs_with_evidence(con: duckdb.DuckDBPyConnection, table: str, linker: Any) -> pa.Table:
+    """Pairs with a JSON evidence column: comparison -> [level label, match weight]."""
+    cols = {r[0] for r in con.execute(f"DESCRIBE {table}").fetchall()}
+    parts = []
+    for cc in linker._settings_obj.comparisons:
+        name = cc.output_column_name
+        gamma = cc._gamma_column_name
+        if gamma in cols:
+            cases = " ".join(
+                f"WHEN {lvl.comparison_vector_value} THEN '{lvl.label_for_charts.replace(chr(39), '')}'"
+                for lvl in cc.comparison_levels
+            )
+            label = f"CASE {gamma} {cases} END"
+        else:
+            label = "NULL"
+        mw = cc._mw_column_name
+        tf = f" + coalesce({cc._mw_tf_adj_column_name}, 0)" if cc._mw_tf_adj_column_name in cols else ""
+        parts.append(f"'{name}', json_array({label}, round({mw}{tf}, 2))")
+    evidence = f"json_object({', '.join(parts)})"
+    sql = f"""
+        SELECT unique_id_l AS key_l, unique_id_r AS key_r, source_name_l AS source_l,
+               source_name_r AS source_r, match_weight, match_probability,
+               {evidence}::VARCHAR AS evidence
+        FROM {table}
+    """  # noqa: S608  (names come from the model settings)
+    return con.execute(sql).fetch_arrow_table()
+
+
+def _tf_col(cc: Any) -> str | None:
+    for lvl in cc.comparison_levels:
+        if getattr(lvl, "_tf_adjustment_input_column", None) is not None:
+            return str(lvl._tf_adjustment_input_column.unquote().name)
+    return None

@@ -1,0 +1,565 @@
+"""Identity writes: the matching run, and reviewers' decisions (STYLE.md rule 1).
+
+`identity_match_run` is the whole of a matching job, inside the job's one warehouse
+transaction: prepare standardized inputs, score new and changed records with Splink,
+keep the pairs, assign person ids, rebuild the golden records with provenance.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import pyarrow as pa
+from django.db import transaction
+
+from unionhall.errors import UserError
+from unionhall.identity import model, prepare
+from unionhall.identity.ids import member_anchor, person_id_for
+from unionhall.identity.models import Decision
+from unionhall.identity.settings import MatchSettings
+from unionhall.warehouse import Warehouse
+
+Progress = Callable[[float, str], None]
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC).replace(tzinfo=None)
+
+
+def _one(warehouse: Warehouse, sql: str, params: Any = None) -> Any:
+    row = warehouse.cursor().execute(sql, params or []).fetchone()
+    return row[0] if row else None
+
+
+@dataclass
+class _Decisions:
+    accepted: set[tuple[str, str]]
+    rejected: set[tuple[str, str]]
+    split: set[str]
+    merges: list[tuple[int, int]]  # (from person, into person)
+
+    @classmethod
+    def load(cls) -> _Decisions:
+        d = cls(set(), set(), set(), [])
+        for dec in Decision.objects.order_by("decided_at", "id"):
+            pair = tuple(sorted((dec.key_l, dec.key_r)))
+            if dec.kind == Decision.Kind.ACCEPT:
+                d.accepted.add(pair)  # type: ignore[arg-type]
+                d.rejected.discard(pair)  # type: ignore[arg-type]
+            elif dec.kind == Decision.Kind.REJECT:
+                d.rejected.add(pair)  # type: ignore[arg-type]
+                d.accepted.discard(pair)  # type: ignore[arg-type]
+            elif dec.kind == Decision.Kind.SPLIT:
+                d.split.add(dec.key_l)
+            elif dec.kind == Decision.Kind.MERGE and dec.person_id and dec.other_person_id:
+                d.merges.append((int(dec.other_person_id), int(dec.person_id)))
+        return d
+
+
+class _UnionFind:
+    """Components of member records; a component holds at most one voter registration."""
+
+    def __init__(self, voters: dict[str, str | None]) -> None:
+        self.parent = {k: k for k in voters}
+        self.voter = dict(voters)
+
+    def find(self, k: str) -> str:
+        root = k
+        while self.parent[root] != root:
+            root = self.parent[root]
+        while self.parent[k] != root:
+            self.parent[k], k = root, self.parent[k]
+        return root
+
+    def union(self, a: str, b: str) -> bool:
+        ra, rb = self.find(a), self.find(b)
+        if ra == rb:
+            return True
+        va, vb = self.voter[ra], self.voter[rb]
+        if va is not None and vb is not None and va != vb:
+            return False  # would merge two voter registrations' persons: never automatic
+        if rb < ra:
+            ra, rb = rb, ra
+        self.parent[rb] = ra
+        self.voter[ra] = va or vb
+        return True
+
+
+def identity_match_run(
+    *,
+    warehouse: Warehouse,
+    settings: MatchSettings | None = None,
+    job_id: int | None = None,
+    progress: Progress | None = None,
+    log: Callable[[str], None] | None = None,
+) -> dict[str, Any]:
+    """Match new and changed records, assign person ids, rebuild golden records.
+
+    Returns counts: links, persons, dual_members, within_list_duplicates, review_pairs...
+    """
+    settings = (settings or MatchSettings()).validate()
+    say = progress or (lambda pct, msg: None)
+    note = log or (lambda line: None)
+    cur = warehouse.cursor()
+    started = _now()
+    run_id = int(_one(warehouse, "SELECT coalesce(max(run_id), 0) + 1 FROM identity_run"))
+    since = _last_voter_load(warehouse)
+    voter_load = int(_one(warehouse, "SELECT coalesce(max(load_id), 0) FROM election_load WHERE kind = 'voterfile'"))
+
+    say(2, "preparing member records and voters")
+    prepare.members_prepare(warehouse)
+    prepare.voters_prepare(warehouse, since_load_id=since)
+    n_members = int(_one(warehouse, "SELECT count(*) FROM _id_members"))
+    n_pending = int(_one(warehouse, "SELECT count(*) FROM _id_members WHERE pending"))
+    n_voters = int(_one(warehouse, "SELECT count(*) FROM _id_voters"))
+    n_voters_pending = int(_one(warehouse, "SELECT count(*) FROM _id_voters WHERE pending"))
+    note(f"{n_members:,} member records ({n_pending:,} new or changed), "
+         f"{n_voters:,} voters ({n_voters_pending:,} new or changed)")
+    decisions = _Decisions.load()
+
+    members = prepare.members_arrow(warehouse)
+    trained: list[str] = []
+    if n_members and n_voters:
+        say(10, "member -> voter: training and scoring" if _saved_model(warehouse, "member_voter", settings) is None
+            else "member -> voter: scoring")
+        pred = _predict(warehouse, "member_voter", settings, members, prepare.voters_arrow(warehouse))
+        _store_pairs(warehouse, "member_voter", pred, settings, run_id)
+        if pred.trained:
+            trained.append("member_voter")
+    if n_members >= 2:
+        say(55, "member <-> member: training and scoring")
+        pred = _predict(warehouse, "member_member", settings, members, None)
+        _store_pairs(warehouse, "member_member", pred, settings, run_id)
+        if pred.trained:
+            trained.append("member_member")
+    del members
+
+    say(80, "assigning person ids")
+    changes = _assign(warehouse, decisions, run_id)
+    say(90, "golden records and provenance")
+    _golden_records(warehouse)
+    counts = identity_counts(warehouse=warehouse)
+    counts.update({
+        "run_id": run_id, "member_records": n_members, "pending_members": n_pending,
+        "voters": n_voters, "pending_voters": n_voters_pending, "voter_load_id": voter_load,
+        "models_trained": trained, **changes,
+    })
+    cur.execute(
+        "INSERT INTO identity_run VALUES (?, ?, ?, ?, ?, ?)",
+        [run_id, job_id, started, _now(), json.dumps(counts), json.dumps(settings.as_dict())],
+    )
+    for t in ("_id_members", "_id_voters", "_id_nick"):
+        cur.execute(f"DROP TABLE IF EXISTS {t}")
+    say(100, "done")
+    return counts
+
+
+def _last_voter_load(warehouse: Warehouse) -> int:
+    row = _one(warehouse, "SELECT counts FROM identity_run ORDER BY run_id DESC LIMIT 1")
+    return int(json.loads(row).get("voter_load_id", 0)) if row else 0
+
+
+def _saved_model(warehouse: Warehouse, kind: str, settings: MatchSettings) -> str | None:
+    if settings.retrain:
+        return None
+    row = _one(warehouse, "SELECT model_json FROM identity_model WHERE pair_kind = ? "
+               "ORDER BY run_id DESC LIMIT 1", [kind])
+    return str(row) if row else None
+
+
+def _predict(warehouse: Warehouse, kind: str, settings: MatchSettings, members: pa.Table,
+             voters: pa.Table | None) -> model.Prediction:
+    saved = _saved_model(warehouse, kind, settings)
+    pred = model.predict(
+        kind=kind, members=members, voters=voters, saved_model=saved,
+        min_probability=settings.review_threshold, seed=settings.seed,
+        u_pairs=settings.u_pairs, em_pairs=settings.em_pairs,
+    )
+    if pred.trained:
+        run_id = int(_one(warehouse, "SELECT coalesce(max(run_id), 0) + 1 FROM identity_run"))
+        warehouse.cursor().execute(
+            "INSERT INTO identity_model VALUES (?, ?, ?, ?, ?)",
+            [kind, run_id, _now(), pred.model_json, json.dumps(pred.chart)],
+        )
+    return pred
+
+
+def _store_pairs(warehouse: Warehouse, kind: str, pred: model.Prediction, settings: MatchSettings,
+                 run_id: int) -> None:
+    """Replace the pairs that involve a pending record with this run's scores."""
+    cur = warehouse.cursor()
+    threshold = settings.link_threshold if kind == "member_voter" else settings.dual_threshold
+    pending = "SELECT unique_id FROM _id_members WHERE pending UNION ALL SELECT unique_id FROM _id_voters WHERE pending"
+    cur.execute(
+        f"DELETE FROM identity_pair WHERE pair_kind = ? AND (key_l IN ({pending}) OR key_r IN ({pending}))",  # noqa: S608
+        [kind],
+    )
+    cur.register("_id_pred", pred.pairs)
+    # Member always on the left of a member -> voter pair; otherwise the smaller key.
+    cur.execute(
+        """
+        INSERT INTO identity_pair
+        SELECT ?, CASE WHEN key_l < key_r THEN key_l ELSE key_r END,
+               CASE WHEN key_l < key_r THEN key_r ELSE key_l END,
+               match_weight, match_probability, evidence,
+               CASE WHEN match_probability >= ? THEN 'link' ELSE 'review' END, ?
+        FROM _id_pred
+        """,
+        [kind, threshold, run_id],
+    )
+    cur.unregister("_id_pred")
+
+
+def _assign(warehouse: Warehouse, decisions: _Decisions, run_id: int) -> dict[str, int]:
+    """Person ids for every active member record (see docs/identity.md, "Person ids")."""
+    cur = warehouse.cursor()
+    rows = cur.execute(
+        """
+        SELECT m.unique_id, m.source_name, m.member_key, m.pending, m.row_hash, m.import_id,
+               r.person_id, r.voter_ncid, r.method, r.match_probability, r.match_weight
+        FROM _id_members m
+        LEFT JOIN identity_record r ON r.source_kind = 'member' AND r.source_name = m.source_name
+                                    AND r.record_key = m.member_key
+        ORDER BY m.unique_id
+        """
+    ).fetchall()
+    old: dict[str, tuple[Any, ...]] = {r[0]: r for r in rows}
+    merges = _resolve_merges(decisions.merges)
+    if merges:  # a hand merge of a voter's person moves the registration too
+        cur.executemany("UPDATE voter_person SET person_id = ? WHERE person_id = ?",
+                        [[dst, src] for src, dst in merges.items()])
+    voter_pid = dict(cur.execute("SELECT ncid, person_id FROM voter_person").fetchall())
+    voter_pids = set(voter_pid.values())
+
+    # Voter link per member: kept when the record is unchanged, else the best link pair.
+    best: dict[str, tuple[str, float, float]] = {}
+    for key_l, key_r, w, p, status in cur.execute(
+        "SELECT key_l, key_r, match_weight, match_probability, status FROM identity_pair "
+        "WHERE pair_kind = 'member_voter' ORDER BY match_weight DESC, key_l, key_r"
+    ).fetchall():
+        mkey, vkey = (key_l, key_r) if key_l.startswith("m|") else (key_r, key_l)
+        pair = tuple(sorted((key_l, key_r)))
+        if pair in decisions.rejected or mkey in decisions.split or mkey not in old:
+            continue
+        if status != "link" and pair not in decisions.accepted:
+            continue
+        if mkey not in best or pair in decisions.accepted:
+            if mkey in best and best[mkey][1] == float("inf"):
+                continue
+            best[mkey] = (vkey[2:], float("inf") if pair in decisions.accepted else w, p)
+
+    link: dict[str, str | None] = {}
+    prob: dict[str, tuple[float | None, float | None]] = {}
+    for key, r in old.items():
+        pending, old_ncid = r[3], r[7]
+        if key in decisions.split:
+            link[key] = None
+        elif not pending and old_ncid is not None and not _rejected(decisions, key, old_ncid):
+            link[key] = old_ncid
+            prob[key] = (r[9], r[10])
+        elif key in best:
+            link[key] = best[key][0]
+            w = best[key][1]
+            prob[key] = (best[key][2], None if w == float("inf") else w)
+        else:
+            link[key] = None
+
+    uf = _UnionFind({k: link[k] for k in old})
+    # Records already together stay together unless a decision says otherwise.
+    by_pid: dict[int, list[str]] = {}
+    for key, r in old.items():
+        if r[6] is not None and not r[3] and key not in decisions.split:
+            by_pid.setdefault(int(r[6]), []).append(key)
+    for keys in by_pid.values():
+        for k in keys[1:]:
+            uf.union(keys[0], k)
+    edges = cur.execute(
+        "SELECT key_l, key_r, status FROM identity_pair WHERE pair_kind = 'member_member' "
+        "ORDER BY match_weight DESC, key_l, key_r"
+    ).fetchall()
+    for a, b, status in edges:
+        pair = (a, b)
+        if a not in old or b not in old or a in decisions.split or b in decisions.split:
+            continue
+        if pair in decisions.rejected or (status != "link" and pair not in decisions.accepted):
+            continue
+        uf.union(a, b)
+    for a, b in decisions.accepted:
+        if a in old and b in old and a not in decisions.split and b not in decisions.split:
+            uf.union(a, b)
+
+    comps: dict[str, list[str]] = {}
+    for key in old:
+        comps.setdefault(uf.find(key), []).append(key)
+    new_pid: dict[str, int] = {}
+    for root, keys in comps.items():
+        ncid = uf.voter[root]
+        if ncid is not None:
+            pid = voter_pid.get(ncid) or person_id_for(f"voter:{ncid}")
+        else:
+            olds = sorted({int(old[k][6]) for k in keys if old[k][6] is not None
+                           and int(old[k][6]) not in voter_pids and k not in decisions.split})
+            if olds:
+                pid = olds[0]
+            else:
+                anchor = min(keys)
+                _, source, member_key = anchor.split("|", 2)
+                pid = person_id_for(member_anchor(source, member_key))
+        pid = merges.get(pid, pid)
+        for k in keys:
+            new_pid[k] = pid
+
+    now = _now()
+    records = []
+    for key, r in old.items():
+        pid = new_pid[key]
+        ncid = link[key]
+        p, w = prob.get(key, (None, None))
+        if key in decisions.split:
+            method = "split"
+        elif pid in {v for a, v in decisions.merges} and r[6] is not None and int(r[6]) != pid:
+            method = "merge"
+        elif ncid is not None:
+            method = "voter_link"
+        elif len(comps[uf.find(key)]) > 1:
+            method = "member_link"
+        else:
+            method = "new"
+        records.append((key, r[1], r[2], pid, ncid, p, w, method, r[4], r[5]))
+    cur.execute("DELETE FROM identity_record WHERE source_kind = 'member' AND (source_name, record_key) IN "
+                "(SELECT (source_name, member_key) FROM _id_members)")
+    table = pa.table({
+        "source_name": [x[1] for x in records], "record_key": [x[2] for x in records],
+        "person_id": pa.array([x[3] for x in records], pa.int64()),
+        "voter_ncid": pa.array([x[4] for x in records], pa.string()),
+        "match_probability": pa.array([x[5] for x in records], pa.float64()),
+        "match_weight": pa.array([x[6] for x in records], pa.float64()),
+        "method": [x[7] for x in records], "row_hash": [x[8] for x in records],
+        "import_id": pa.array([x[9] for x in records], pa.int64()),
+    })
+    cur.register("_id_new", table)
+    cur.execute(
+        """
+        INSERT INTO identity_record
+        SELECT 'member', source_name, record_key, person_id, voter_ncid, match_probability,
+               match_weight, method, row_hash, import_id, ?, ?
+        FROM _id_new
+        """,
+        [run_id, now],
+    )
+    cur.unregister("_id_new")
+
+    # Ids no record uses any more were merged into another person: keep them as aliases.
+    retired = {int(r[6]): new_pid[k] for k, r in old.items()
+               if r[6] is not None and int(r[6]) != new_pid[k]}
+    still_used = set(new_pid.values()) | voter_pids
+    aliases = [(o, n) for o, n in retired.items() if o not in still_used]
+    aliases += [(o, n) for o, n in merges.items() if o not in still_used and o not in retired]
+    if aliases:
+        cur.executemany(
+            "INSERT INTO person_alias SELECT ?, ?, 'merge', ?, ? "
+            "WHERE NOT EXISTS (SELECT 1 FROM person_alias WHERE old_person_id = ?)",
+            [[o, n, run_id, now, o] for o, n in aliases],
+        )
+        cur.execute("UPDATE person_alias SET person_id = a2.person_id FROM person_alias a2 "
+                    "WHERE person_alias.person_id = a2.old_person_id")
+        cur.executemany("DELETE FROM person WHERE person_id = ?", [[o] for o, _ in aliases])
+    cur.execute(
+        """
+        INSERT INTO person (person_id, created_at, updated_at)
+        SELECT DISTINCT person_id, $now, $now FROM identity_record r
+        WHERE NOT EXISTS (SELECT 1 FROM person p WHERE p.person_id = r.person_id)
+        """,
+        {"now": now},
+    )
+    changed = sum(1 for k, r in old.items() if r[6] is not None and int(r[6]) != new_pid[k])
+    return {"person_ids_changed": changed, "persons_retired": len(aliases)}
+
+
+def _rejected(decisions: _Decisions, mkey: str, ncid: str) -> bool:
+    return tuple(sorted((mkey, f"v|{ncid}"))) in decisions.rejected
+
+
+def _resolve_merges(merges: list[tuple[int, int]]) -> dict[int, int]:
+    out: dict[int, int] = {}
+    for src, dst in merges:
+        out[src] = dst
+    for src in list(out):
+        seen = {src}
+        dst = out[src]
+        while dst in out and dst not in seen:
+            seen.add(dst)
+            dst = out[dst]
+        out[src] = dst
+    return out
+
+
+# Survivorship: for each field, the sources in order of preference; within a source the
+# newest record wins; a blank never wins.
+SURVIVORSHIP: dict[str, tuple[str, ...]] = {
+    "first_name": ("voter", "member"),
+    "middle_name": ("voter", "member"),
+    "last_name": ("voter", "member"),
+    "suffix": ("voter", "member"),
+    "birth_date": ("member",),
+    "sex": ("voter", "member"),
+    "addr_line1": ("voter", "member"),
+    "addr_line2": ("voter", "member"),
+    "city": ("voter", "member"),
+    "state": ("voter", "member"),
+    "zip5": ("voter", "member"),
+    "county": ("voter",),
+    "phone": ("member", "voter"),
+    "email": ("member",),
+    "voter_reg_num": ("voter",),
+}
+_VOTER_EXPR = {
+    "first_name": "v.first_name", "middle_name": "v.middle_name", "last_name": "v.last_name",
+    "suffix": "v.name_suffix_lbl", "sex": "v.gender_code", "addr_line1": "v.res_street_address",
+    "addr_line2": "NULL", "city": "v.res_city_desc", "state": "v.state_cd",
+    "zip5": "left(v.zip_code, 5)", "county": "v.county_desc", "phone": "iv.phone",
+    "voter_reg_num": "v.voter_reg_num",
+}
+_MEMBER_EXPR = {
+    "first_name": "m.first_name", "middle_name": "m.middle_name", "last_name": "m.last_name",
+    "suffix": "m.suffix", "birth_date": "m.dob", "sex": "m.gender", "addr_line1": "m.addr_line1",
+    "addr_line2": "m.addr_line2", "city": "m.city", "state": "m.state", "zip5": "m.zip5",
+    "phone": "m.phone", "email": "m.email",
+}
+_TYPES = {"birth_date": "DATE"}
+
+
+def _golden_records(warehouse: Warehouse) -> None:
+    """Rebuild the golden record and its provenance of every person with a member record."""
+    cur = warehouse.cursor()
+    cur.execute("CREATE OR REPLACE TEMP TABLE _id_persons AS SELECT DISTINCT person_id FROM identity_record")
+    parts = []
+    for field, order in SURVIVORSHIP.items():
+        for rank, kind in enumerate(order):
+            if kind == "voter":
+                expr = _VOTER_EXPR[field]
+                parts.append(
+                    f"SELECT vp.person_id, '{field}' AS field, nullif(trim(({expr})::VARCHAR), '') AS value, "
+                    f"'voter' AS source_kind, 'voter file' AS source_name, "
+                    f"v.county_id::VARCHAR || ':' || v.voter_reg_num AS record_key, v.last_load_id AS import_id, "
+                    f"v.snapshot_date::TIMESTAMP AS as_of, {rank} AS rank "
+                    f"FROM voter_person vp JOIN _id_persons ps USING (person_id) "
+                    f"JOIN _id_voters iv ON iv.ncid = vp.ncid "
+                    f"JOIN voter v ON v.ncid = vp.ncid AND v.in_file "
+                    f"AND v.voter_reg_num = (SELECT max(v2.voter_reg_num) FROM voter v2 WHERE v2.ncid = vp.ncid AND v2.in_file)"
+                )
+            else:
+                expr = _MEMBER_EXPR[field]
+                parts.append(
+                    f"SELECT r.person_id, '{field}', nullif(trim(({expr})::VARCHAR), ''), 'member', m.source, "
+                    f"m.member_key, m.import_id, i.imported_at, {rank} "
+                    f"FROM identity_record r JOIN member_record m ON m.source = r.source_name "
+                    f"AND m.member_key = r.record_key "
+                    f"LEFT JOIN member_import i ON i.import_id = m.import_id"
+                )
+    union = "\nUNION ALL\n".join(parts)
+    cur.execute(
+        f"""
+        CREATE OR REPLACE TEMP TABLE _id_golden AS
+        SELECT person_id, field, value, source_kind, source_name, record_key, import_id, as_of,
+               CASE WHEN rank = 0 THEN 'preferred source' ELSE 'fallback source' END
+                 || ', newest record' AS rule
+        FROM ({union}) c
+        WHERE value IS NOT NULL
+        QUALIFY row_number() OVER (PARTITION BY person_id, field
+                                   ORDER BY rank, as_of DESC NULLS LAST, import_id DESC NULLS LAST,
+                                            source_name, record_key) = 1
+        """  # noqa: S608  (field names and expressions are constants)
+    )
+    cur.execute("DELETE FROM person_provenance WHERE person_id IN (SELECT person_id FROM _id_persons)")
+    cur.execute("INSERT INTO person_provenance SELECT * FROM _id_golden")
+    sets = ", ".join(
+        f"{f} = (SELECT g.value::{_TYPES.get(f, 'VARCHAR')} FROM _id_golden g "
+        f"WHERE g.person_id = person.person_id AND g.field = '{f}')"
+        for f in SURVIVORSHIP
+    )
+    cur.execute(
+        f"UPDATE person SET {sets}, updated_at = ? WHERE person_id IN (SELECT person_id FROM _id_persons)",  # noqa: S608
+        [_now()],
+    )
+    cur.execute("DROP TABLE _id_golden")
+    cur.execute("DROP TABLE _id_persons")
+
+
+def identity_counts(*, warehouse: Warehouse) -> dict[str, Any]:
+    """The figures `unionhall match --json` prints."""
+    cur = warehouse.cursor()
+    row = cur.execute(
+        """
+        WITH r AS (SELECT * FROM identity_record r
+                   WHERE EXISTS (SELECT 1 FROM member_record m WHERE m.source = r.source_name
+                                 AND m.member_key = r.record_key AND m.status = 'active')),
+             per AS (SELECT person_id, count(DISTINCT source_name) AS n_src, count(*) AS n
+                     FROM r GROUP BY person_id),
+             dup AS (SELECT person_id, source_name, count(*) - 1 AS extra FROM r GROUP BY ALL)
+        SELECT (SELECT count(*) FROM r WHERE voter_ncid IS NOT NULL),
+               (SELECT count(*) FROM per),
+               (SELECT count(*) FROM per WHERE n_src > 1),
+               (SELECT coalesce(sum(extra), 0) FROM dup),
+               (SELECT count(*) FROM person)
+        """
+    ).fetchone()
+    assert row is not None
+    review = identity_review_pending_count(warehouse=warehouse)
+    return {
+        "links": int(row[0]),
+        "persons": int(row[1]),
+        "dual_members": int(row[2]),
+        "within_list_duplicates": int(row[3]),
+        "persons_total": int(row[4]),
+        "review_pairs": review,
+    }
+
+
+def identity_review_pending_count(*, warehouse: Warehouse) -> int:
+    decided = {tuple(sorted((d.key_l, d.key_r)))
+               for d in Decision.objects.filter(kind__in=[Decision.Kind.ACCEPT, Decision.Kind.REJECT])}
+    rows = warehouse.cursor().execute(
+        "SELECT key_l, key_r FROM identity_pair WHERE status = 'review'").fetchall()
+    return sum(1 for a, b in rows if (a, b) not in decided)
+
+
+# -- reviewers' decisions (app database, audited; applied by the next matching run) -----
+
+@transaction.atomic
+def pair_decide(*, key_l: str, key_r: str, accept: bool, user: Any, note: str = "") -> Decision:
+    """Accept or reject a scored pair; remembered for every later run."""
+    if not key_l or not key_r or key_l == key_r:
+        raise UserError("a decision needs two different record keys")
+    a, b = sorted((key_l, key_r))
+    return Decision.objects.create(
+        kind=Decision.Kind.ACCEPT if accept else Decision.Kind.REJECT,
+        key_l=a, key_r=b, note=note[:500], decided_by=_user(user),
+    )
+
+
+@transaction.atomic
+def person_split(*, record_key: str, user: Any, note: str = "") -> Decision:
+    """Take one member record (``m|source|member_key``) out of its person."""
+    if not record_key.startswith("m|"):
+        raise UserError("only a member record can be split out of a person")
+    return Decision.objects.create(kind=Decision.Kind.SPLIT, key_l=record_key, note=note[:500],
+                                   decided_by=_user(user))
+
+
+@transaction.atomic
+def person_merge(*, person_id: int, other_person_id: int, user: Any, note: str = "") -> Decision:
+    """Merge ``other_person_id`` into ``person_id`` (the other id becomes an alias)."""
+    if person_id == other_person_id:
+        raise UserError("cannot merge a person with itself")
+    return Decision.objects.create(kind=Decision.Kind.MERGE, person_id=person_id,
+                                   other_person_id=other_person_id, note=note[:500],
+                                   decided_by=_user(user))
+
+
+def _user(user: Any) -> Any:
+    return user if getattr(user, "pk", None) else None
