@@ -33,6 +33,7 @@ INSTALLED_APPS = [
     "unionhall.ingest",
     "unionhall.access",
     "unionhall.elections",
+    "unionhall.identity",
 ]
 
 MIDDLEWARE = [
