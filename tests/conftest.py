@@ -55,6 +55,19 @@ def warehouse(tmp_path: Path) -> Iterator[object]:
     wh.close()
 
 
+@pytest.fixture
+def process_warehouse() -> Iterator[object]:
+    """The warehouse the web views use (this session's data directory), migrated, with
+    no person rows before and after the test."""
+    from unionhall.warehouse import get_warehouse
+
+    wh = get_warehouse()
+    wh.migrate()
+    wh.cursor().execute("DELETE FROM person")
+    yield wh
+    wh.cursor().execute("DELETE FROM person")
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

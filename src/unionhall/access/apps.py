@@ -5,3 +5,6 @@ class AccessConfig(AppConfig):
     name = "unionhall.access"
     label = "access"
     verbose_name = "Access and governance"
+
+    def ready(self) -> None:
+        from unionhall.access import signals  # noqa: F401  (login events into the usage log)

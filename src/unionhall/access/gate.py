@@ -5,6 +5,8 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from django.utils import timezone
+
 from unionhall.access.models import AgreementAcceptance, AgreementText, ApprovedUser
 
 
@@ -17,7 +19,7 @@ def access_block_reason(user: Any, *, today: dt.date | None = None) -> str | Non
 
     Superusers are platform administrators and are not blocked by the agreement.
     """
-    today = today or dt.date.today()
+    today = today or timezone.localdate()
     approval = ApprovedUser.objects.filter(user=user).first()
     if approval is not None:
         if approval.deactivated_at is not None:

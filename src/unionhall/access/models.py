@@ -106,6 +106,9 @@ class AgreementAcceptance(models.Model):
     class Meta:
         constraints = [models.UniqueConstraint(fields=["user", "agreement"], name="accept_once")]
 
+    def __str__(self) -> str:
+        return f"{self.user} accepted v{self.agreement.version}"
+
 
 class ApprovedUser(models.Model):
     """The approved-users record of an account: sponsor, expiry, deactivation."""
@@ -142,3 +145,6 @@ class UsageEvent(models.Model):
 
     class Meta:
         ordering = ["-at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M} {self.username} {self.action}"

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db.models import Q
+from django.utils import timezone
 
 from unionhall.access.models import Committee, DataAgreement, RoleGrant
 
@@ -104,7 +105,7 @@ def scope_paths_for(user: Any, *, today: dt.date | None = None) -> list[ScopePat
     """Every path by which `user` sees persons (empty: sees none)."""
     if getattr(user, "is_superuser", False):
         return [ScopePath("all", ALL_FIELDS)]
-    today = today or dt.date.today()
+    today = today or timezone.localdate()
     grants = RoleGrant.objects.select_related("committee", "committee__parent").filter(user=user)
     paths: list[ScopePath] = []
     for g in grants:

@@ -10,4 +10,6 @@ urlpatterns = [
     path("me", views.MeView.as_view(), name="api-me"),
     path("jobs", views.JobListView.as_view(), name="api-job-list"),
     path("jobs/<int:pk>", views.JobDetailView.as_view(), name="api-job-detail"),
+    path("people", views.PeopleView.as_view(), name="api-people"),
+    path("people/<int:person_id>", views.PersonDetailView.as_view(), name="api-person-detail"),
 ]

@@ -1,0 +1,93 @@
+"""Reads of person data for a user: always through `person_base`, always logged."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+import ibis.expr.types as ir
+
+from unionhall.access.services import usage_record
+from unionhall.errors import ScopeError
+from unionhall.warehouse import Warehouse, person_base
+
+PERSON_FIELDS = [
+    "person_id", "first_name", "middle_name", "last_name", "suffix", "sex", "birth_date",
+    "addr_line1", "addr_line2", "city", "state", "zip5", "county", "phone", "email",
+    "voter_reg_num", "member_sources", "member_locals",
+]
+
+
+class PersonNotFound(Exception):
+    """The same answer for a person that does not exist and one outside the user's scope."""
+
+
+@dataclass(frozen=True)
+class PersonFilter:
+    """Filters of a people search (all optional)."""
+
+    last_name: str | None = None  # prefix, case-insensitive
+    first_name: str | None = None
+    state: str | None = None
+    county: str | None = None
+    zip5: str | None = None
+    registered: bool | None = None
+    member_of: str | None = None  # affiliate source slug
+
+    def as_dict(self) -> dict[str, Any]:
+        return {k: v for k, v in self.__dict__.items() if v is not None}
+
+
+def _apply(t: ir.Table, f: PersonFilter) -> ir.Table:
+    if f.last_name:
+        t = t.filter(t.last_name.upper().startswith(f.last_name.upper()))
+    if f.first_name:
+        t = t.filter(t.first_name.upper().startswith(f.first_name.upper()))
+    if f.state:
+        t = t.filter(t.state == f.state.upper())
+    if f.county:
+        t = t.filter(t.county.upper() == f.county.upper())
+    if f.zip5:
+        t = t.filter(t.zip5 == f.zip5)
+    if f.registered is not None:
+        t = t.filter(t.voter_reg_num.notnull() if f.registered else t.voter_reg_num.isnull())
+    if f.member_of:
+        t = t.filter(t.member_sources.contains(f.member_of))
+    return t
+
+
+def _jsonable(row: dict[str, Any]) -> dict[str, Any]:
+    return {k: (v.isoformat() if isinstance(v, dt.date) else v) for k, v in row.items()}
+
+
+def person_search(
+    *, user: Any, filters: PersonFilter, limit: int = 100, offset: int = 0, warehouse: Warehouse | None = None
+) -> tuple[int, list[dict[str, Any]]]:
+    """Total count and one page of the persons matching `filters` within the user's scope."""
+    t = _apply(person_base(user=user, warehouse=warehouse), filters)
+    total = int(t.count().execute())
+    page = t.select(*PERSON_FIELDS).order_by(["last_name", "first_name", "person_id"]).limit(limit, offset=offset)
+    rows = [_jsonable(r) for r in page.to_pyarrow().to_pylist()]
+    usage_record(user=user, action="search", detail={"filters": filters.as_dict(), "total": total}, persons=len(rows))
+    return total, rows
+
+
+def person_count(*, user: Any, filters: PersonFilter, warehouse: Warehouse | None = None) -> int:
+    """How many persons match, within scope (counts are reads too: logged)."""
+    n = int(_apply(person_base(user=user, warehouse=warehouse), filters).count().execute())
+    usage_record(user=user, action="search", detail={"filters": filters.as_dict(), "count_only": True}, persons=0)
+    return n
+
+
+def person_get(*, user: Any, person_id: int, warehouse: Warehouse | None = None) -> dict[str, Any]:
+    """One person within scope; PersonNotFound for missing and forbidden alike."""
+    try:
+        t = person_base(user=user, warehouse=warehouse)
+    except ScopeError:
+        raise PersonNotFound(person_id) from None
+    rows = t.filter(t.person_id == person_id).select(*PERSON_FIELDS).limit(1).to_pyarrow().to_pylist()
+    if not rows:
+        raise PersonNotFound(person_id)
+    usage_record(user=user, action="person_view", detail={"person_id": person_id}, persons=1)
+    return _jsonable(rows[0])
