@@ -26,7 +26,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from bench_ingest_standardize import make_file, run_baseline  # noqa: E402
+from bench_ingest_standardize import make_file, run_baseline
 
 
 def main() -> int:
