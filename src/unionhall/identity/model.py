@@ -207,7 +207,7 @@ def settings_for(kind: PairKind) -> dict[str, Any]:
             "comparisons": comparisons,
             "blocking_rules_to_generate_predictions": [_pending(r) for r in MEMBER_VOTER_BLOCKING],
             "retain_intermediate_calculation_columns": True,
-            "retain_matching_columns": False,
+            "retain_matching_columns": True,
             "additional_columns_to_retain": ["source_name"],
         }
     comparisons = [_first_name(), _last_name(), _dob_full(), _address(), _phone(), _email()]
@@ -217,7 +217,7 @@ def settings_for(kind: PairKind) -> dict[str, Any]:
         "comparisons": comparisons,
         "blocking_rules_to_generate_predictions": [_pending(r) for r in MEMBER_MEMBER_BLOCKING],
         "retain_intermediate_calculation_columns": True,
-        "retain_matching_columns": False,
+        "retain_matching_columns": True,
         "additional_columns_to_retain": ["source_name"],
     }
 
@@ -253,7 +253,7 @@ def _train(linker: Any, kind: PairKind, *, seed: int, u_pairs: float, em_pairs: 
             ["l.given = r.given AND l.surname = r.surname AND l.birth_year = r.birth_year AND l.zip5 = r.zip5"],
             recall=0.7,
         )
-        t.estimate_u_using_random_sampling(max_pairs=u_pairs, seed=seed)
+        t.estimate_u_using_random_sampling(max_pairs=u_pairs, seed=seed, num_chunks=1)
         t.estimate_parameters_using_expectation_maximisation(
             block_on("birth_year", "zip5"), max_pairs=em_pairs, estimate_without_term_frequencies=True)
         t.estimate_parameters_using_expectation_maximisation(
@@ -262,7 +262,7 @@ def _train(linker: Any, kind: PairKind, *, seed: int, u_pairs: float, em_pairs: 
     t.estimate_probability_two_random_records_match(
         ["l.given = r.given AND l.surname = r.surname AND l.dob = r.dob"], recall=0.8,
     )
-    t.estimate_u_using_random_sampling(max_pairs=u_pairs, seed=seed)
+    t.estimate_u_using_random_sampling(max_pairs=u_pairs, seed=seed, num_chunks=1)
     t.estimate_parameters_using_expectation_maximisation(
         block_on("dob"), max_pairs=em_pairs, estimate_without_term_frequencies=True)
     t.estimate_parameters_using_expectation_maximisation(

@@ -25,6 +25,10 @@ from unionhall.warehouse import Warehouse
 
 Progress = Callable[[float, str], None]
 
+# A member links automatically to its best-scoring registration only if the next best
+# scores at least this many bits (match weight) lower.
+AMBIGUITY_MARGIN = 2.0
+
 
 def _now() -> dt.datetime:
     return dt.datetime.now(dt.UTC).replace(tzinfo=None)
@@ -190,7 +194,13 @@ def _predict(warehouse: Warehouse, kind: str, settings: MatchSettings, members: 
 
 def _store_pairs(warehouse: Warehouse, kind: str, pred: model.Prediction, settings: MatchSettings,
                  run_id: int) -> None:
-    """Replace the pairs that involve a pending record with this run's scores."""
+    """Replace the pairs that involve a pending record with this run's scores.
+
+    Guard: a pair whose first names disagree (beyond a nickname, a transposition or a
+    typo) never links automatically, whatever its probability: it goes to review. A
+    household member with the same surname, address and birth year is the typical
+    false link otherwise.
+    """
     cur = warehouse.cursor()
     threshold = settings.link_threshold if kind == "member_voter" else settings.dual_threshold
     pending = "SELECT unique_id FROM _id_members WHERE pending UNION ALL SELECT unique_id FROM _id_voters WHERE pending"
@@ -206,7 +216,10 @@ def _store_pairs(warehouse: Warehouse, kind: str, pred: model.Prediction, settin
         SELECT ?, CASE WHEN key_l < key_r THEN key_l ELSE key_r END,
                CASE WHEN key_l < key_r THEN key_r ELSE key_l END,
                match_weight, match_probability, evidence,
-               CASE WHEN match_probability >= ? THEN 'link' ELSE 'review' END, ?
+               CASE WHEN match_probability >= ?
+                     AND coalesce(json_extract_string(evidence, '$.first_name[0]'), 'missing')
+                         NOT IN ('different', 'same initial')
+                    THEN 'link' ELSE 'review' END, ?
         FROM _id_pred
         """,
         [kind, threshold, run_id],
@@ -235,8 +248,10 @@ def _assign(warehouse: Warehouse, decisions: _Decisions, run_id: int) -> dict[st
     voter_pid = dict(cur.execute("SELECT ncid, person_id FROM voter_person").fetchall())
     voter_pids = set(voter_pid.values())
 
-    # Voter link per member: kept when the record is unchanged, else the best link pair.
+    # Voter link per member: kept when the record is unchanged, else the best link pair,
+    # if no other registration scores within AMBIGUITY_MARGIN of it (then: review).
     best: dict[str, tuple[str, float, float]] = {}
+    runner_up: dict[str, float] = {}
     for key_l, key_r, w, p, status in cur.execute(
         "SELECT key_l, key_r, match_weight, match_probability, status FROM identity_pair "
         "WHERE pair_kind = 'member_voter' ORDER BY match_weight DESC, key_l, key_r"
@@ -245,12 +260,20 @@ def _assign(warehouse: Warehouse, decisions: _Decisions, run_id: int) -> dict[st
         pair = tuple(sorted((key_l, key_r)))
         if pair in decisions.rejected or mkey in decisions.split or mkey not in old:
             continue
-        if status != "link" and pair not in decisions.accepted:
+        if pair in decisions.accepted:
+            best[mkey] = (vkey[2:], float("inf"), p)
             continue
-        if mkey not in best or pair in decisions.accepted:
-            if mkey in best and best[mkey][1] == float("inf"):
-                continue
-            best[mkey] = (vkey[2:], float("inf") if pair in decisions.accepted else w, p)
+        if mkey in best:
+            runner_up.setdefault(mkey, w)
+            continue
+        if status == "link":
+            best[mkey] = (vkey[2:], w, p)
+        else:
+            runner_up.setdefault(mkey, w)
+    for mkey in list(best):
+        w = best[mkey][1]
+        if w != float("inf") and mkey in runner_up and runner_up[mkey] > w - AMBIGUITY_MARGIN:
+            del best[mkey]
 
     link: dict[str, str | None] = {}
     prob: dict[str, tuple[float | None, float | None]] = {}

@@ -18,12 +18,12 @@ class MatchSettings:
     * below ``review_threshold`` a pair is not kept.
     """
 
-    link_threshold: float = 0.95
+    link_threshold: float = 0.90
     dual_threshold: float = 0.95
     review_threshold: float = 0.50
     retrain: bool = False
     seed: int = 42
-    u_pairs: float = 5e6
+    u_pairs: float = 1e6
     em_pairs: float = 1e6
 
     def validate(self) -> MatchSettings:
