@@ -49,3 +49,15 @@ def user_with(role: str, committee: Committee, name: str | None = None) -> Any:
     user = get_user_model().objects.create_user(name or f"{role}-{committee.pk}", password="a-long-passw0rd!")
     RoleGrant.objects.create(user=user, committee=committee, role=role)
     return user
+
+
+def login_verified(client: Any, user: Any) -> None:
+    """Log a test client in with a confirmed TOTP device, as after entering a code."""
+    from django_otp import DEVICE_ID_SESSION_KEY
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    device = TOTPDevice.objects.create(user=user, name="test", confirmed=True)
+    client.force_login(user)
+    session = client.session
+    session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+    session.save()

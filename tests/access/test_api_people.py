@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from django.test import Client
 
-from tests.access.factories import committee_tree, load_persons, user_with
+from tests.access.factories import committee_tree, load_persons, login_verified, user_with
 from unionhall.access.models import UsageEvent
 
 pytestmark = pytest.mark.django_db
@@ -18,7 +18,7 @@ def tree(process_warehouse):  # type: ignore[no-untyped-def]
 
 
 def test_people_list_is_scoped_and_masked(client: Client, tree) -> None:  # type: ignore[no-untyped-def]
-    client.force_login(user_with("organizer", tree["clc"]))
+    login_verified(client, user_with("organizer", tree["clc"]))
     body = client.get("/api/people").json()
     assert body["count"] == 3
     assert sorted(r["person_id"] for r in body["results"]) == [1, 3, 5]
@@ -29,7 +29,7 @@ def test_people_list_is_scoped_and_masked(client: Client, tree) -> None:  # type
 
 
 def test_other_committees_person_is_not_found_like_a_missing_one(client: Client, tree) -> None:  # type: ignore[no-untyped-def]
-    client.force_login(user_with("organizer", tree["other_affiliate"]))
+    login_verified(client, user_with("organizer", tree["other_affiliate"]))
     mine = client.get("/api/people/3")
     assert mine.status_code == 200 and mine.json()["phone"] == "+19195550103"
     theirs = client.get("/api/people/2")  # a nurse, outside a teachers' organizer's scope
@@ -40,14 +40,14 @@ def test_other_committees_person_is_not_found_like_a_missing_one(client: Client,
 
 def test_vendor_and_anonymous_get_nothing(client: Client, tree) -> None:  # type: ignore[no-untyped-def]
     assert client.get("/api/people").status_code in (401, 403)
-    client.force_login(user_with("vendor", tree["national"]))
+    login_verified(client, user_with("vendor", tree["national"]))
     assert client.get("/api/people").json()["count"] == 0
     assert client.get("/api/people/1").status_code == 404
 
 
 def test_reads_are_in_the_usage_log(client: Client, tree) -> None:  # type: ignore[no-untyped-def]
     user = user_with("organizer", tree["affiliate"])
-    client.force_login(user)
+    login_verified(client, user)
     client.get("/api/people?last_name=di")
     client.get("/api/people/1")
     client.get("/api/people/4")  # out of scope: not found, and no person was touched

@@ -26,3 +26,37 @@ def usage_record(
         detail=detail or {},
         persons=persons,
     )
+
+
+def agreement_accept(*, user: Any, version: int) -> None:
+    """Record that `user` accepted agreement `version` (idempotent)."""
+    from unionhall.access.models import AgreementAcceptance, AgreementText
+
+    agreement = AgreementText.objects.get(version=version)
+    AgreementAcceptance.objects.get_or_create(user=user, agreement=agreement)
+
+
+def totp_device_for(*, user: Any) -> Any:
+    """The user's TOTP device: the confirmed one, else a fresh unconfirmed one to set up."""
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
+    if device is None:
+        device = TOTPDevice.objects.filter(user=user, confirmed=False).first() or TOTPDevice.objects.create(
+            user=user, name="authenticator app", confirmed=False
+        )
+    return device
+
+
+def totp_verify(*, request: Any, token: str) -> bool:
+    """Check a 6-digit code; on success confirm the device and mark the session verified."""
+    from django_otp import login as otp_login
+
+    device = totp_device_for(user=request.user)
+    if not token.strip().isdigit() or not device.verify_token(token.strip()):
+        return False
+    if not device.confirmed:
+        device.confirmed = True
+        device.save(update_fields=["confirmed"])
+    otp_login(request, device)
+    return True

@@ -1,8 +1,11 @@
 from __future__ import annotations
 
+from typing import Any
+
 from django.http import Http404
 from drf_spectacular.utils import extend_schema
 from rest_framework import generics
+from rest_framework.permissions import BasePermission, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.reverse import reverse
@@ -60,6 +63,19 @@ class JobDetailView(generics.RetrieveAPIView[Job]):
             raise Http404 from None
 
 
+class MemberDataAllowed(BasePermission):
+    """Member data needs an account that is not blocked (expiry, agreement, 2FA)."""
+
+    def has_permission(self, request: Request, view: Any) -> bool:
+        from unionhall.access.gate import access_block
+
+        block = access_block(request.user)
+        if block is not None:
+            self.message = block.reason + (f" Go to {block.fix_url}." if block.fix_url else "")
+            return False
+        return True
+
+
 def _flag(value: str | None) -> bool | None:
     if value is None or value == "":
         return None
@@ -72,6 +88,8 @@ class PeopleView(APIView):
     Query parameters: last_name, first_name (prefixes), state, county, zip5,
     registered (true/false), member_of (affiliate), limit (max 500), offset.
     """
+
+    permission_classes = [IsAuthenticated, MemberDataAllowed]
 
     @extend_schema(responses={200: dict})
     def get(self, request: Request) -> Response:
@@ -95,6 +113,8 @@ class PeopleView(APIView):
 
 class PersonDetailView(APIView):
     """One person in the caller's scope (404 alike for missing and out of scope)."""
+
+    permission_classes = [IsAuthenticated, MemberDataAllowed]
 
     @extend_schema(responses={200: dict})
     def get(self, request: Request, person_id: int) -> Response:

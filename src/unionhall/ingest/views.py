@@ -26,7 +26,7 @@ from unionhall.ingest.selectors import (
 )
 from unionhall.ingest.services import import_submit, mapping_resolve, upload_create
 from unionhall.web.csvsafe import csv_lines
-from unionhall.web.decorators import staff_required
+from unionhall.web.decorators import member_data_view, staff_required
 
 
 @staff_required
@@ -124,6 +124,7 @@ def import_detail(request: HttpRequest, run_id: int) -> HttpResponse:
 
 
 @staff_required
+@member_data_view
 def quarantine(request: HttpRequest, run_id: int) -> HttpResponse | StreamingHttpResponse:
     run = get_object_or_404(ImportRun, pk=run_id)
     if run.job_id is None:

@@ -1,14 +1,31 @@
-"""Access decorators for pages. Roles arrive with committees (issue 7); until then the
-data-management pages are for staff."""
+"""Access decorators for pages."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import wraps
 from typing import Any
 
 from django.contrib.auth.decorators import login_required, user_passes_test
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
 
 
 def staff_required(view: Callable[..., Any]) -> Callable[..., Any]:
     """Logged in and staff (data coordinators); others are sent to log in."""
     return login_required(user_passes_test(lambda u: u.is_active and u.is_staff)(view))
+
+
+def member_data_view(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """A page that shows member data: logged in, and not blocked (expired account,
+    agreement not accepted, no two-factor) — blocked users get the reason and the fix."""
+    from unionhall.access.gate import access_block
+
+    @wraps(view)
+    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        block = access_block(request.user)
+        if block is not None:
+            return render(request, "access/blocked.html", {"block": block}, status=403)
+        return view(request, *args, **kwargs)
+
+    return login_required(wrapped)

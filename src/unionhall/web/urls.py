@@ -17,6 +17,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("jobs/<int:job_id>/status", views.job_status_partial, name="job-status"),
     path("admin/", admin.site.urls),
     path("api/", include("unionhall.api.urls")),
+    path("account/", include("unionhall.access.urls")),
 ]
 
 # Capability pages: each `unionhall.<capability>.urls` module with `urlpatterns`,

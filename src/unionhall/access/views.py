@@ -1,0 +1,50 @@
+"""Account pages: the data agreement and two-factor authentication."""
+
+from __future__ import annotations
+
+import segno
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
+
+from unionhall.access.gate import current_agreement
+from unionhall.access.models import AgreementAcceptance
+from unionhall.access.services import agreement_accept, totp_device_for, totp_verify
+
+
+def _next(request: HttpRequest) -> str:
+    target = request.POST.get("next") or request.GET.get("next") or "/"
+    return target if url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}) else "/"
+
+
+@login_required
+def agreement(request: HttpRequest) -> HttpResponse:
+    current = current_agreement()
+    if current is None:
+        return render(request, "access/agreement.html", {"agreement": None})
+    if request.method == "POST" and request.POST.get("accept") == str(current.version):
+        agreement_accept(user=request.user, version=current.version)
+        return redirect(_next(request))
+    accepted = AgreementAcceptance.objects.filter(user_id=request.user.pk, agreement=current).first()
+    return render(request, "access/agreement.html", {"agreement": current, "accepted": accepted,
+                                                     "next": _next(request)})
+
+
+@login_required
+def two_factor(request: HttpRequest) -> HttpResponse:
+    device = totp_device_for(user=request.user)
+    error = ""
+    if request.method == "POST":
+        if totp_verify(request=request, token=request.POST.get("token", "")):
+            return redirect(_next(request))
+        error = "That code is not right (or has expired). Enter the 6 digits your app shows now."
+    qr_svg = ""
+    if not device.confirmed:
+        qr_svg = segno.make(device.config_url, error="m").svg_inline(scale=4)
+    return render(
+        request, "access/two_factor.html",
+        {"device": device, "qr_svg": qr_svg, "error": error, "next": _next(request),
+         "secret": device.key if not device.confirmed else ""},
+        status=400 if error else 200,
+    )
