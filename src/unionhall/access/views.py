@@ -9,7 +9,6 @@ from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 
 from unionhall.access.gate import current_agreement
-from unionhall.access.models import AgreementAcceptance
 from unionhall.access.services import agreement_accept, totp_device_for, totp_verify
 
 
@@ -26,7 +25,7 @@ def agreement(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and request.POST.get("accept") == str(current.version):
         agreement_accept(user=request.user, version=current.version)
         return redirect(_next(request))
-    accepted = AgreementAcceptance.objects.filter(user_id=request.user.pk, agreement=current).first()
+    accepted = current.agreementacceptance_set.filter(user__username=request.user.get_username()).first()
     return render(request, "access/agreement.html", {"agreement": current, "accepted": accepted,
                                                      "next": _next(request)})
 
