@@ -66,3 +66,30 @@ def test_sample_rows(tmp_path: Path) -> None:
     p = tmp_path / "s.csv"
     p.write_text("A,B\n" + "\n".join(f"{i},{i}" for i in range(100)) + "\n")
     assert len(open_source(p).sample_rows(10)) == 10
+
+
+def test_read_ahead_gives_the_same_batches_and_reraises_user_errors(tmp_path: Path) -> None:
+    from unionhall.ingest import ColumnMapping, ColumnRule, Reconciliation, standardize_source
+
+    p = tmp_path / "m.csv"
+    p.write_text("First,Last\n" + "\n".join(f"A{i},B{i}" for i in range(1000)) + "\n\n")
+    mapping = ColumnMapping({"First": ColumnRule("first_name"), "Last": ColumnRule("last_name")})
+    results = {}
+    for ahead in (True, False):
+        rec = Reconciliation()
+        out = list(standardize_source(open_source(p), mapping, reconciliation=rec, batch_size=64, read_ahead=ahead))
+        results[ahead] = [r.loaded.get_column("first_name").to_list() for r in out]
+        assert rec.balanced and rec.rows_read == 1001
+    assert results[True] == results[False]
+
+    class Broken:
+        def batches(self, size: int):  # type: ignore[no-untyped-def]
+            raise UserError("broken.csv: nope")
+            yield
+
+    with pytest.raises(UserError, match="broken.csv: nope"):
+        list(standardize_source(Broken(), mapping))  # type: ignore[arg-type]
+    # stopping early does not leave the reader thread blocked
+    gen = standardize_source(open_source(p), mapping, batch_size=10)
+    next(gen)
+    gen.close()

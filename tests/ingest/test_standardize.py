@@ -140,3 +140,11 @@ def test_distinct_values_are_standardized_once(tmp_path: Path, monkeypatch: pyte
     assert sorted(calls) == ["<a@example.org>", "mailto:b@example.org"]
     assert loaded.get_column("email").n_unique() == 2 and loaded.height == 1000
     assert loaded.filter(pl.col("first_name") == "Ann1").get_column("email")[0] == "a@example.org"
+
+
+def test_mapping_columns_missing_from_the_file_are_ignored(tmp_path: Path) -> None:
+    batch = _batch(tmp_path, "First,Last\nAnn,Lee\n")
+    mapping = ColumnMapping({"First": ColumnRule("first_name"), "Last": ColumnRule("last_name"),
+                             "Cell": ColumnRule("phone", "cell"), "DOB": ColumnRule("dob")})
+    row = standardize_batch(batch, mapping).loaded.row(0, named=True)
+    assert (row["first_name"], row["phones"], row["dob"]) == ("Ann", [], None)

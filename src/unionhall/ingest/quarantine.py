@@ -104,7 +104,7 @@ class Reconciliation:
         return self.rows_read == self.rows_loaded + self.rows_quarantined
 
     def check(self) -> None:
-        """Raise AssertionError-free RuntimeError if rows went missing (a bug, not bad input)."""
+        """Raise RuntimeError if rows went missing: a bug in Union Hall, not bad input."""
         if not self.balanced:
             raise RuntimeError(
                 f"row accounting does not balance: read {self.rows_read}, loaded "

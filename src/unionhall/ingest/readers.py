@@ -250,13 +250,13 @@ def _spread_sample(p: Path, head: bytes, size: int) -> bytes:
         tail = fh.read()
         nl = tail.find(b"\n")
         parts.append(tail[nl + 1 :] if nl >= 0 else tail)
-    if not _BOM_OR_WIDE(head):
+    if not _is_wide_or_bom(head):
         return b"\n".join(parts)
     return head
 
 
-def _BOM_OR_WIDE(head: bytes) -> bool:
-    # UTF-16/32 slices can't be glued at arbitrary byte offsets.
+def _is_wide_or_bom(head: bytes) -> bool:
+    # UTF-16/32 (or BOM-marked) files can't be sampled by gluing slices at arbitrary offsets.
     return head[:2] in (b"\xff\xfe", b"\xfe\xff") or head[:3] == codecs.BOM_UTF8 or (
         head.count(0) > len(head) // 4
     )

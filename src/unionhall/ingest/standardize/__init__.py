@@ -14,7 +14,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from typing import Any
 
@@ -24,7 +24,7 @@ import pyarrow as pa
 
 from unionhall.ingest import quarantine as q
 from unionhall.ingest.mapping import CUSTOM, ColumnMapping
-from unionhall.ingest.quarantine import QUARANTINE_SCHEMA, RejectedRow, quarantine_frame
+from unionhall.ingest.quarantine import RejectedRow, quarantine_frame
 from unionhall.ingest.readers import Batch
 from unionhall.ingest.standardize.addresses import (
     split_full_address,
@@ -112,11 +112,15 @@ _TOTALS_RE = re.compile(
 
 @dataclass(frozen=True)
 class StandardizedBatch:
-    """Loaded rows (`LOADED_SCHEMA`) and quarantined rows (`QUARANTINE_SCHEMA`) of one batch."""
+    """Loaded rows (`LOADED_SCHEMA`) and quarantined rows (`QUARANTINE_SCHEMA`) of one batch.
+
+    `batch` is the reader batch it came from (its `raw` text is aligned by `row_number`).
+    """
 
     loaded: pl.DataFrame
     quarantined: pl.DataFrame
     rows_read: int
+    batch: Batch
 
 
 def _lookup(keys: Sequence[pl.Series], fn: Callable[..., Sequence[Any]], out: dict[str, Any]) -> pl.DataFrame:
@@ -288,6 +292,9 @@ def standardize_batch(batch: Batch, mapping: ColumnMapping) -> StandardizedBatch
     """Standardize one batch under `mapping`; see the module docstring and docs/import.md."""
     df = batch.frame
     header = df.columns
+    # A saved mapping may name columns this file does not have; they contribute nothing.
+    if any(col not in header for col in mapping.columns):
+        mapping = replace(mapping, columns={c: r for c, r in mapping.columns.items() if c in header})
     order = mapping.date_order
     work: dict[str, pl.Series] = {"row_number": batch.row_numbers}
     flag_cols: list[tuple[str, str]] = []  # (flag prefix, work column)
@@ -536,7 +543,8 @@ def standardize_batch(batch: Batch, mapping: ColumnMapping) -> StandardizedBatch
     quarantined = quarantine_frame(list(batch.rejected) + rejected)
     if quarantined.height > 1:
         quarantined = quarantined.sort("row_number")
-    return StandardizedBatch(loaded=loaded, quarantined=quarantined.cast(QUARANTINE_SCHEMA), rows_read=batch.rows_read)  # type: ignore[arg-type]
+    # quarantine_frame already has QUARANTINE_SCHEMA; the sort keeps it.
+    return StandardizedBatch(loaded=loaded, quarantined=quarantined, rows_read=batch.rows_read, batch=batch)
 
 
 def _validate(
