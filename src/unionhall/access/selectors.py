@@ -91,3 +91,35 @@ def person_get(*, user: Any, person_id: int, warehouse: Warehouse | None = None)
         raise PersonNotFound(person_id)
     usage_record(user=user, action="person_view", detail={"person_id": person_id}, persons=1)
     return _jsonable(rows[0])
+
+
+USAGE_GROUPS = ("user", "committee", "week")
+
+
+def usage_report(*, group_by: str, since: dt.date | None = None, until: dt.date | None = None) -> list[dict[str, Any]]:
+    """The usage log summed by user, committee or week: one row per group with a count
+    per action and the persons touched ("ad hoc reports on the use of the system")."""
+    from django.db.models import Count, Q, Sum
+    from django.db.models.functions import TruncWeek
+
+    from unionhall.access.models import UsageEvent
+
+    if group_by not in USAGE_GROUPS:
+        raise ValueError(f"group_by must be one of {USAGE_GROUPS}")
+    qs = UsageEvent.objects.all()
+    if since:
+        qs = qs.filter(at__date__gte=since)
+    if until:
+        qs = qs.filter(at__date__lte=until)
+    key = {"user": "username", "committee": "committee__name", "week": "week"}[group_by]
+    if group_by == "week":
+        qs = qs.annotate(week=TruncWeek("at"))
+    counts = {a: Count("id", filter=Q(action=a)) for a, _ in UsageEvent.Action.choices}
+    rows = qs.values(key).annotate(events=Count("id"), persons_touched=Sum("persons"), **counts).order_by(key)
+    out = []
+    for r in rows:
+        label = r.pop(key)
+        if isinstance(label, dt.datetime):
+            label = label.date().isoformat()
+        out.append({"group": label if label not in (None, "") else "(none)", **r})
+    return out

@@ -5,4 +5,5 @@ from unionhall.access import views
 urlpatterns = [
     path("agreement/", views.agreement, name="account-agreement"),
     path("two-factor/", views.two_factor, name="account-two-factor"),
+    path("usage/", views.usage, name="usage-report"),
 ]

@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import segno
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 
 from unionhall.access.gate import current_agreement
+from unionhall.access.models import UsageEvent
+from unionhall.access.selectors import USAGE_GROUPS, usage_report
 from unionhall.access.services import agreement_accept, totp_device_for, totp_verify
+from unionhall.web.csvsafe import csv_lines
+from unionhall.web.decorators import staff_required
 
 
 def _next(request: HttpRequest) -> str:
@@ -47,3 +51,22 @@ def two_factor(request: HttpRequest) -> HttpResponse:
          "secret": device.key if not device.confirmed else ""},
         status=400 if error else 200,
     )
+
+
+@staff_required
+def usage(request: HttpRequest) -> HttpResponse | StreamingHttpResponse:
+    group_by = request.GET.get("by", "user")
+    if group_by not in USAGE_GROUPS:
+        group_by = "user"
+    rows = usage_report(group_by=group_by)
+    columns = ["group", "events", "persons_touched", *[a for a, _ in UsageEvent.Action.choices]]
+    if request.GET.get("download") == "csv":
+        response = StreamingHttpResponse(
+            csv_lines(columns, ([r[c] for c in columns] for r in rows)), content_type="text/csv; charset=utf-8"
+        )
+        response["Content-Disposition"] = f'attachment; filename="usage-by-{group_by}.csv"'
+        return response
+    return render(request, "access/usage.html", {
+        "rows": rows, "columns": columns, "group_by": group_by, "groups": USAGE_GROUPS,
+        "labels": dict(UsageEvent.Action.choices),
+    })
