@@ -246,6 +246,45 @@ def utf8_copy(info: FileInfo, encoding: str, *, reject_utf8_lookalike: bool = Fa
         Path(tmp).unlink(missing_ok=True)
 
 
+# DuckDB may use up to 80% of RAM by default; big imports would take it. While an import
+# runs, cap it so temp tables spill to disk instead (restored afterwards).
+IMPORT_MEMORY_LIMIT = "2GB"
+
+
+@contextmanager
+def memory_cap(cur: duckdb.DuckDBPyConnection, limit: str = IMPORT_MEMORY_LIMIT) -> Iterator[None]:
+    """Lower DuckDB's memory limit to `limit` for the block (never raise it)."""
+    row = cur.execute("SELECT current_setting('memory_limit')").fetchone()
+    before = str(row[0]) if row else ""
+    cur.execute(f"SET memory_limit = '{limit}'")  # constant, not user input
+    lowered = _bytes(cur) < _bytes_of(before)
+    if not lowered:
+        cur.execute(f"SET memory_limit = '{before}'")
+    try:
+        yield
+    finally:
+        if lowered:
+            cur.execute(f"SET memory_limit = '{before}'")
+
+
+def _bytes(cur: duckdb.DuckDBPyConnection) -> int:
+    row = cur.execute("SELECT current_setting('memory_limit')").fetchone()
+    return _bytes_of(str(row[0]) if row else "")
+
+
+def _bytes_of(text: str) -> int:
+    units = {"kib": 1 << 10, "mib": 1 << 20, "gib": 1 << 30, "tib": 1 << 40,
+             "kb": 10**3, "mb": 10**6, "gb": 10**9, "tb": 10**12, "b": 1}
+    t = text.strip().lower().replace(" ", "")
+    for unit, mult in units.items():
+        if t.endswith(unit):
+            try:
+                return int(float(t[: -len(unit)]) * mult)
+            except ValueError:
+                return 1 << 62
+    return 1 << 62
+
+
 @dataclass
 class Reject:
     """A line the CSV reader could not take."""
