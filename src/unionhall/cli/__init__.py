@@ -174,8 +174,10 @@ app.add_typer(import_app, name="import")
 # Capability command modules: each has `register(app, import_app)`.
 CAPABILITY_CLI_MODULES = (
     "unionhall.synth.cli",
+    "unionhall.access.cli",
     "unionhall.ingest.cli",
     "unionhall.elections.cli",
+    "unionhall.identity.cli",
 )
 
 
