@@ -69,7 +69,7 @@ def test_decisions_and_splits_survive_and_failed_run_changes_nothing(
     linked = cur.execute(
         "SELECT source_name, record_key, voter_ncid, person_id FROM identity_record "
         "WHERE voter_ncid IS NOT NULL ORDER BY record_key LIMIT 2").fetchall()
-    (s1, k1, ncid1, pid1), (s2, k2, _, pid2) = linked
+    (s1, k1, ncid1, _pid1), (s2, k2, _, pid2) = linked
     pair_decide(key_l=f"m|{s1}|{k1}", key_r=f"v|{ncid1}", accept=False, user=None, note="not her")
     person_split(record_key=f"m|{s2}|{k2}", user=None, note="wrong merge")
     before = ids(wh)

@@ -1,6 +1,6 @@
 """The Splink models: comparisons, blocking rules, training and prediction.
 
-Two models, both Fellegi–Sunter on standardized values and trained without labels:
+Two models, both Fellegi-Sunter on standardized values and trained without labels:
 
 * ``member_voter`` links member records to voter registrations (link only). The voter
   file carries the birth year only, so date of birth compares on the year.
@@ -309,7 +309,7 @@ def predict(
         model_json = json.dumps(linker.misc.save_model_to_json(overwrite=True))
         chart = chart_records(linker)
         n_pending = con.execute(
-            "SELECT count(*) FROM members WHERE pending"
+            "SELECT count(*) FROM members WHERE pending"  # noqa: S608
             + (" UNION ALL SELECT count(*) FROM voters WHERE pending" if voters is not None else "")
         ).fetchall()
         if sum(int(r[0]) for r in n_pending) == 0:

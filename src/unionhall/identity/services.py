@@ -53,10 +53,10 @@ class _Decisions:
             pair = tuple(sorted((dec.key_l, dec.key_r)))
             if dec.kind == Decision.Kind.ACCEPT:
                 d.accepted.add(pair)  # type: ignore[arg-type]
-                d.rejected.discard(pair)  # type: ignore[arg-type]
+                d.rejected.discard(pair)
             elif dec.kind == Decision.Kind.REJECT:
                 d.rejected.add(pair)  # type: ignore[arg-type]
-                d.accepted.discard(pair)  # type: ignore[arg-type]
+                d.accepted.discard(pair)
             elif dec.kind == Decision.Kind.SPLIT:
                 d.split.add(dec.key_l)
             elif dec.kind == Decision.Kind.MERGE and dec.person_id and dec.other_person_id:
@@ -466,7 +466,7 @@ def _golden_records(warehouse: Warehouse) -> None:
             if kind == "voter":
                 expr = _VOTER_EXPR[field]
                 parts.append(
-                    f"SELECT vp.person_id, '{field}' AS field, nullif(trim(({expr})::VARCHAR), '') AS value, "
+                    f"SELECT vp.person_id, '{field}' AS field, nullif(trim(({expr})::VARCHAR), '') AS value, "  # noqa: S608
                     f"'voter' AS source_kind, 'voter file' AS source_name, "
                     f"v.county_id::VARCHAR || ':' || v.voter_reg_num AS record_key, v.last_load_id AS import_id, "
                     f"v.snapshot_date::TIMESTAMP AS as_of, {rank} AS rank "
@@ -478,7 +478,7 @@ def _golden_records(warehouse: Warehouse) -> None:
             else:
                 expr = _MEMBER_EXPR[field]
                 parts.append(
-                    f"SELECT r.person_id, '{field}', nullif(trim(({expr})::VARCHAR), ''), 'member', m.source, "
+                    f"SELECT r.person_id, '{field}', nullif(trim(({expr})::VARCHAR), ''), 'member', m.source, "  # noqa: S608
                     f"m.member_key, m.import_id, i.imported_at, {rank} "
                     f"FROM identity_record r JOIN member_record m ON m.source = r.source_name "
                     f"AND m.member_key = r.record_key "
@@ -501,7 +501,7 @@ def _golden_records(warehouse: Warehouse) -> None:
     cur.execute("DELETE FROM person_provenance WHERE person_id IN (SELECT person_id FROM _id_persons)")
     cur.execute("INSERT INTO person_provenance SELECT * FROM _id_golden")
     sets = ", ".join(
-        f"{f} = (SELECT g.value::{_TYPES.get(f, 'VARCHAR')} FROM _id_golden g "
+        f"{f} = (SELECT g.value::{_TYPES.get(f, 'VARCHAR')} FROM _id_golden g "  # noqa: S608
         f"WHERE g.person_id = person.person_id AND g.field = '{f}')"
         for f in SURVIVORSHIP
     )
