@@ -145,3 +145,13 @@ def test_unusable_file_fails_cleanly_and_changes_nothing(warehouse: Warehouse, t
     assert "empty" in job.error and "empty.csv" in job.error
     assert len(members(warehouse)) == 3
     assert ImportRun.objects.count() == 1
+
+
+def test_real_names_that_look_like_placeholders_are_kept(warehouse: Warehouse, tmp_path: Path) -> None:
+    rows = [["N1", "Na", "Nan", "1 Elm St", "Cary", "NC", "27511", "", "", ""],
+            ["N2", "Nil", "N/A", "2 Elm St", "Cary", "NC", "27511", "", "", ""]]
+    job = run_import(warehouse, write_csv(tmp_path / "m.csv", rows))
+    assert job.result["rows_loaded"] == 2, job.result
+    names = dict(warehouse.cursor().execute(
+        "SELECT member_key, concat_ws(' ', first_name, last_name) FROM member_record").fetchall())
+    assert names == {"id:N1": "Nan Na", "id:N2": "Nil"}

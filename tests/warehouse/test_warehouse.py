@@ -80,3 +80,14 @@ def test_second_process_gets_a_clear_lock_error(warehouse: Warehouse) -> None:
     assert out.stdout.startswith("LOCKED")
     assert "unionhall serve" in out.stdout
     assert issubclass(WarehouseLocked, Exception)
+
+
+def test_membership_migration_on_a_warehouse_with_people(tmp_path: Path) -> None:
+    from unionhall.warehouse.migrations import CORE_MIGRATIONS
+
+    wh = Warehouse(tmp_path / "w.duckdb")
+    apply_migrations(wh, CORE_MIGRATIONS[:1])
+    wh.cursor().execute("INSERT INTO person (person_id, last_name) SELECT i, 'X' FROM range(5000) t(i)")
+    apply_migrations(wh, CORE_MIGRATIONS)
+    row = wh.cursor().execute("SELECT count(*) FILTER (WHERE member_sources IS NULL) FROM person").fetchone()
+    assert row == (5000,)

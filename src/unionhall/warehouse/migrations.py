@@ -70,8 +70,11 @@ def _create_person(be: DuckDBBackend) -> None:
 def _person_memberships(be: DuckDBBackend) -> None:
     # Which affiliates (source slugs) and locals ("<source>:<local>") a person belongs
     # to: what committee scope is decided on. Identity keeps them current.
-    be.con.execute("ALTER TABLE person ADD COLUMN member_sources VARCHAR[] DEFAULT []")
-    be.con.execute("ALTER TABLE person ADD COLUMN member_locals VARCHAR[] DEFAULT []")
+    # NULL means "no membership known". (No DEFAULT []: DuckDB 1.5 fails an internal
+    # assertion adding a list column with a default to a table that has rows, and it
+    # cannot update a table in the transaction that altered it.)
+    for column in ("member_sources", "member_locals"):
+        be.con.execute(f"ALTER TABLE person ADD COLUMN {column} VARCHAR[]")
 
 
 CORE_MIGRATIONS: list[Migration] = [

@@ -18,6 +18,13 @@ from nameparser.config import CONSTANTS
 
 from unionhall.ingest.standardize.text import collapse, has_markup, is_null, text_flags
 
+# Placeholders that are also real names (Nan, Na, Nil): in a name column they are names.
+_REAL_NAMES = frozenset({"NAN", "NA", "NIL"})
+
+
+def _is_null_name(value: str) -> bool:
+    return is_null(value) and collapse(value).upper() not in _REAL_NAMES
+
 _SPECIAL = (
     {t.lower() for t in CONSTANTS.titles}
     | {s.lower() for s in CONSTANTS.suffix_acronyms}
@@ -133,7 +140,7 @@ def standardize_full_name(raw: str) -> NameParts:
     """A whole name in one value -> parts. Values with HTML are kept whole in `last` (so they
     are never lost or half-parsed) and flagged 'markup'."""
     v = collapse(raw)
-    if not v or is_null(v):
+    if not v or _is_null_name(v):
         return NameParts(None, None, None, None, None, None)
     flags = text_flags(v)
     if has_markup(v) or v.startswith("="):
@@ -157,7 +164,7 @@ _TRAILING_SUFFIX = re.compile(
 def standardize_first(raw: str) -> tuple[str | None, str | None, str | None, str | None]:
     """A first-name cell -> (title, first, middle, flags): 'DR. JOHN Q' -> ('Dr', 'John', 'Q')."""
     v = collapse(raw)
-    if not v or is_null(v):
+    if not v or _is_null_name(v):
         return None, None, None, None
     flags = text_flags(v)
     if flags:
@@ -177,7 +184,7 @@ def standardize_first(raw: str) -> tuple[str | None, str | None, str | None, str
 def standardize_last(raw: str) -> tuple[str | None, str | None, str | None]:
     """A last-name cell -> (last, suffix, flags): 'SMITH JR.' -> ('Smith', 'Jr')."""
     v = collapse(raw)
-    if not v or is_null(v):
+    if not v or _is_null_name(v):
         return None, None, None
     flags = text_flags(v)
     if flags:
@@ -192,7 +199,7 @@ def standardize_last(raw: str) -> tuple[str | None, str | None, str | None]:
 def standardize_name_piece(raw: str) -> tuple[str | None, str | None]:
     """Middle name, suffix or title cells: case-normalised, flagged like other text."""
     v = collapse(raw)
-    if not v or is_null(v):
+    if not v or _is_null_name(v):
         return None, None
     flags = text_flags(v)
     if flags:
@@ -204,7 +211,7 @@ def standardize_name_piece(raw: str) -> tuple[str | None, str | None]:
 def standardize_suffix(raw: str) -> tuple[str | None, str | None]:
     """'jr.' -> 'Jr', 'iii' -> 'III'."""
     v = collapse(raw)
-    if not v or is_null(v):
+    if not v or _is_null_name(v):
         return None, None
     return _canon_suffix(v), None
 
@@ -213,6 +220,6 @@ def standardize_suffix(raw: str) -> tuple[str | None, str | None]:
 def standardize_title(raw: str) -> tuple[str | None, str | None]:
     """'MR.' -> 'Mr'."""
     v = collapse(raw)
-    if not v or is_null(v):
+    if not v or _is_null_name(v):
         return None, None
     return _canon_title(v), None
