@@ -9,6 +9,7 @@ import pytest
 from django.contrib.auth.models import User
 from django.test import Client
 
+from tests.access.factories import login_verified
 from tests.elections.conftest import q
 from tests.elections.nc_factory import (
     ballot,
@@ -46,7 +47,7 @@ def _pid(wh: Warehouse, ncid: str) -> int:
 
 
 def test_person_page_shows_registration_polling_place_history_and_ballot(client: Client, admin_user, loaded: Warehouse) -> None:  # type: ignore[no-untyped-def]
-    client.force_login(admin_user)
+    login_verified(client, admin_user)
     resp = client.get(f"/elections/people/{_pid(loaded, 'NC1')}/")
     assert resp.status_code == 200
     html = resp.content.decode()
@@ -64,7 +65,7 @@ def test_person_page_is_404_for_missing_and_out_of_scope(client: Client, loaded:
 
 
 def test_early_vote_report_with_chart(client: Client, admin_user, loaded: Warehouse) -> None:  # type: ignore[no-untyped-def]
-    client.force_login(admin_user)
+    login_verified(client, admin_user)
     resp = client.get("/elections/early-vote/")
     assert resp.status_code == 200
     html = resp.content.decode()
@@ -75,13 +76,21 @@ def test_early_vote_report_with_chart(client: Client, admin_user, loaded: Wareho
     assert [(str(d["day"]), d["cumulative"]) for d in resp.context["by_day"]] == [("2026-10-05", 1), ("2026-10-08", 2)]
     # a user who sees no one gets a report of zeros, not other people's numbers
     user = User.objects.create_user("organizer", password="pw-12345-long")
-    client.force_login(user)
+    login_verified(client, user)
     resp = client.get("/elections/early-vote/")
     assert resp.context["total"]["voted"] == 0
 
 
+def test_blocked_account_sees_why_not_numbers(client: Client, admin_user, loaded: Warehouse) -> None:  # type: ignore[no-untyped-def]
+    client.force_login(admin_user)  # no second factor
+    resp = client.get("/elections/early-vote/")
+    assert resp.status_code == 403
+    assert "two-factor" in resp.content.decode() and "total" not in resp.context
+    assert client.get(f"/elections/people/{_pid(loaded, 'NC1')}/").status_code == 404
+
+
 def test_next_day_file_updates_the_report(tmp_path: Path, client: Client, admin_user, load, loaded: Warehouse) -> None:  # type: ignore[no-untyped-def]
-    client.force_login(admin_user)
+    login_verified(client, admin_user)
     before = client.get("/elections/early-vote/").context["total"]["voted"]
     load("absentee", write_absentee(tmp_path / "absentee_20261009.csv", [
         ballot(3, ballot_req_type="ONE-STOP", ballot_req_dt="10/09/2026", ballot_send_dt="10/09/2026",
@@ -93,6 +102,6 @@ def test_next_day_file_updates_the_report(tmp_path: Path, client: Client, admin_
 
 
 def test_loads_page(client: Client, admin_user, loaded: Warehouse) -> None:  # type: ignore[no-untyped-def]
-    client.force_login(admin_user)
+    login_verified(client, admin_user)
     html = client.get("/elections/").content.decode()
     assert "ncvoter_20261001.txt" in html and "absentee_20261008.csv" in html

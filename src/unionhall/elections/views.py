@@ -34,7 +34,11 @@ def early_vote_page(request: HttpRequest) -> HttpResponse:
             election = dt.date.fromisoformat(raw)
         except ValueError:
             raise Http404("No such election") from None
-    report = early_vote_report(user=request.user, election_dt=election)
+    try:
+        report = early_vote_report(user=request.user, election_dt=election)
+    except ScopeError as exc:
+        # Blocked accounts (2FA, agreement, expiry) see why, never other people's numbers.
+        return render(request, "elections/early_vote.html", {"blocked": str(exc)}, status=403)
     report["chart"] = mark_safe(daily_returns_svg(report["by_day"]))  # noqa: S308 (built with escape())
     return render(request, "elections/early_vote.html", report)
 
