@@ -146,6 +146,7 @@ def identity_match_run(
     changes = _assign(warehouse, decisions, run_id)
     say(90, "golden records and provenance")
     _golden_records(warehouse)
+    _memberships(warehouse)
     counts = identity_counts(warehouse=warehouse)
     counts.update({
         "run_id": run_id, "member_records": n_members, "pending_members": n_pending,
@@ -511,6 +512,42 @@ def _golden_records(warehouse: Warehouse) -> None:
     )
     cur.execute("DROP TABLE _id_golden")
     cur.execute("DROP TABLE _id_persons")
+
+
+def _memberships(warehouse: Warehouse) -> None:
+    """Keep `person.member_sources` / `member_locals` (what committee scope is decided on)
+    equal to the person's active member records."""
+    cur = warehouse.cursor()
+    cur.execute(
+        """
+        CREATE OR REPLACE TEMP TABLE _id_members AS
+        SELECT r.person_id,
+               list_sort(list_distinct(list(r.source_name))) AS sources,
+               list_sort(list_distinct(list(r.source_name || ':' || m.local)
+                         FILTER (WHERE coalesce(m.local, '') <> ''))) AS locals
+        FROM identity_record r
+        JOIN member_record m ON m.source = r.source_name AND m.member_key = r.record_key
+        WHERE r.source_kind = 'member' AND m.status = 'active'
+        GROUP BY r.person_id
+        """
+    )
+    cur.execute(
+        """
+        UPDATE person SET member_sources = m.sources, member_locals = coalesce(m.locals, [])
+        FROM _id_members m
+        WHERE person.person_id = m.person_id
+          AND (person.member_sources IS DISTINCT FROM m.sources
+               OR person.member_locals IS DISTINCT FROM coalesce(m.locals, []))
+        """
+    )
+    cur.execute(
+        """
+        UPDATE person SET member_sources = [], member_locals = []
+        WHERE len(coalesce(member_sources, [])) > 0
+          AND person_id NOT IN (SELECT person_id FROM _id_members)
+        """
+    )
+    cur.execute("DROP TABLE _id_members")
 
 
 def identity_counts(*, warehouse: Warehouse) -> dict[str, Any]:
