@@ -107,12 +107,27 @@ def demo_prepare(
     manifest = json.loads(manifest_path.read_text())
     result.steps.append("synthetic state ready")
 
+    election_files = [
+        ("elections.import_voterfile", "ncvoter_synth.txt"),
+        ("elections.import_history", "ncvhis_synth.txt"),
+        *[("elections.import_polling_places", p) for p in sorted(manifest["files"]) if p.startswith("polling_place_")],
+        *[("elections.import_absentee", p) for p in manifest["absentee_files"]],
+    ]
+    for kind, name in election_files:
+        say(f"loading {name}")
+        result.job_ids.append(run_job(kind, {"path": str(state / name)}))
+    result.steps.append("voter file and election data loaded")
+
     for f in manifest["member_files"]:
         say(f"importing {f['path']} for {f['affiliate']}")
         result.job_ids.append(
             run_job("ingest.import_members", {"path": str(state / f["path"]), "source": f["affiliate"]})
         )
     result.steps.append("member lists imported")
+
+    say("matching members to the voter file and across affiliates")
+    result.job_ids.append(run_job("identity.match", {}))
+    result.steps.append("identity matched")
 
     result.logins.append(demo_admin_ensure(cfg))
     return result
