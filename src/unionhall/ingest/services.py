@@ -20,9 +20,9 @@ from django.utils.text import slugify
 from unionhall.errors import UserError
 from unionhall.ingest.mapping import ColumnMapping, suggest_mapping
 from unionhall.ingest.models import ImportRun, Source, SourceMapping
+from unionhall.ingest.pipeline import standardize_source
 from unionhall.ingest.readers import SourceReader, open_source
 from unionhall.ingest.schema import MEMBER_COLUMNS
-from unionhall.ingest.standardize import standardize_batch
 from unionhall.jobs.runner import JobContext
 
 BATCH_ROWS = 50_000
@@ -192,8 +192,9 @@ def _stage_file(
     )
     rows_read = 0
     consumed = 0
-    for batch in reader.batches(size=BATCH_ROWS):
-        result = standardize_batch(batch, mapping)
+    # read_ahead: the next batch is read on a thread while this one is standardized
+    for result in standardize_source(reader, mapping, batch_size=BATCH_ROWS, read_ahead=True):
+        batch = result.batch
         rows_read += result.rows_read
         loaded = result.loaded
         if loaded.height:
