@@ -27,6 +27,7 @@ from unionhall.jobs.runner import JobContext
 
 BATCH_ROWS = 50_000
 _COLS = ", ".join(f'"{name}"' for name, _ in MEMBER_COLUMNS)
+_S_COLS = ", ".join(f's."{name}"' for name, _ in MEMBER_COLUMNS)
 _HASHED = [name for name, _ in MEMBER_COLUMNS if name != "row_number"]
 # What makes two rows "the same member" when the list has no member id.
 _KEY_EXPR = (
@@ -262,10 +263,12 @@ def _apply_snapshot(
     today = timezone.localdate()
     chg = f"chg_{import_id}"
     gone = f"gone_{import_id}"
+    # Only keys and the kind of change: the member columns stay in the stage table and
+    # are copied once, straight into the version history and the current records.
     cur.execute(
         f"""
         CREATE TEMP TABLE {chg} AS
-        SELECT s.*,
+        SELECT s.member_key,
                CASE WHEN r.member_key IS NULL THEN 'new'
                     WHEN r.status = 'dropped' THEN 'rejoined'
                     WHEN r.row_hash <> s.row_hash THEN 'updated'
@@ -298,8 +301,8 @@ def _apply_snapshot(
     )
     cur.execute(
         f"""INSERT INTO member_record_version
-            SELECT ?, member_key, change, 'active', row_hash, ?, NULL, ?, {_COLS}
-            FROM {chg} WHERE change <> 'unchanged'""",
+            SELECT ?, s.member_key, c.change, 'active', s.row_hash, ?, NULL, ?, {_S_COLS}
+            FROM {stage} s JOIN {chg} c USING (member_key) WHERE c.change <> 'unchanged'""",
         [source, import_id, now],
     )
     cur.execute(
@@ -315,8 +318,8 @@ def _apply_snapshot(
     )
     cur.execute(
         f"""INSERT INTO member_record
-            SELECT ?, member_key, 'active', row_hash, coalesce(prev_first_import_id, ?), ?, ?, NULL, {_COLS}
-            FROM {chg} WHERE change <> 'unchanged'""",
+            SELECT ?, s.member_key, 'active', s.row_hash, coalesce(c.prev_first_import_id, ?), ?, ?, NULL, {_S_COLS}
+            FROM {stage} s JOIN {chg} c USING (member_key) WHERE c.change <> 'unchanged'""",
         [source, import_id, import_id, import_id],
     )
     cur.execute(
