@@ -130,4 +130,27 @@ def demo_prepare(
     result.steps.append("identity matched")
 
     result.logins.append(demo_admin_ensure(cfg))
+    result.logins.extend(_demo_governance(cfg, manifest, say))
     return result
+
+
+def _demo_governance(cfg: Config, manifest: dict[str, object], say: Callable[[str], None]) -> list[DemoLogin]:
+    """Committees from the loaded state: the affiliates of its member files, its largest
+    counties as CLCs, each affiliate's largest local."""
+    from unionhall.access.demo import demo_governance_ensure
+    from unionhall.warehouse import get_warehouse
+
+    cur = get_warehouse().cursor()
+    counties = [r[0] for r in cur.execute(
+        "SELECT county FROM person WHERE county IS NOT NULL AND state = 'NC' "
+        "GROUP BY county ORDER BY count(*) DESC, county LIMIT 4").fetchall()]
+    top_locals = dict(cur.execute(
+        "SELECT source, arg_max(local, n) FROM (SELECT source, local, count(*) AS n FROM member_record "
+        "WHERE coalesce(local, '') <> '' GROUP BY ALL) GROUP BY source").fetchall())
+    files = manifest["member_files"]
+    assert isinstance(files, list)
+    logins = demo_governance_ensure(
+        affiliates=[f["affiliate"] for f in files], counties=counties, locals_by_affiliate=top_locals,
+        state="NC", password_store=cfg.data_dir / "demo-logins", say=say,
+    )
+    return [DemoLogin(x["username"], x["password"], f"{x['role']} @ {x['committee']}") for x in logins]

@@ -115,7 +115,10 @@ def demo(
     result = demo_prepare(cfg, run_job=run_job, say=err_console.print, size=size)
     out_console.print("\n[bold]Demo logins[/bold]")
     for login in result.logins:
-        out_console.print(f"  {login.role:>14}: username [bold]{login.username}[/bold]  password [bold]{login.password}[/bold]")
+        out_console.print(
+            f"  username [bold]{login.username:<28}[/bold] password [bold]{login.password}[/bold]  {login.role}",
+            highlight=False,
+        )
     if no_serve:
         out_console.print(f"\nReady. Start the app with: unionhall serve --host {host} --port {port}")
         return

@@ -13,7 +13,7 @@ from unionhall.config import Config, get_config, mask_url
 from unionhall.errors import ConfigError, UserError
 
 err_console = Console(stderr=True, soft_wrap=True)
-out_console = Console()
+out_console = Console(soft_wrap=True)
 
 
 def setup_django(*, check_database: bool = True) -> Config:
