@@ -18,6 +18,7 @@ echo "== ruff" >&2
 echo "== mypy" >&2
 .venv/bin/mypy
 status=0
+export HYPOTHESIS_PROFILE=${HYPOTHESIS_PROFILE:-ci}  # property tests at full size (see tests/access)
 echo "== pytest: SQLite + DuckDB" >&2
 env -u DATABASE_URL .venv/bin/pytest "$@" || status=$?
 if [ -n "${DATABASE_URL:-}" ]; then

@@ -19,10 +19,10 @@ Rules (DESIGN.md capability 4):
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Q
 from django.utils import timezone
 
 from unionhall.access.models import Committee, DataAgreement, RoleGrant
@@ -65,22 +65,15 @@ def _ancestors(c: Committee) -> list[Committee]:
     return out
 
 
-def _agreements_for(c: Committee, today: dt.date) -> list[DataAgreement]:
-    ancestors = _ancestors(c)
-    qs = DataAgreement.objects.select_related("affiliate").filter(
-        Q(grantee=c) | Q(grantee__in=ancestors, covers_descendants=True)
-    )
-    return [
-        a for a in qs
-        if (a.starts_on is None or a.starts_on <= today) and (a.ends_on is None or a.ends_on >= today)
-    ]
-
-
-def _paths_for_grant(grant: RoleGrant, today: dt.date) -> list[ScopePath]:
-    c = grant.committee
-    if grant.role not in PERSON_ROLES:
+def paths_for_grant(
+    *, role: str, committee: Committee, agreements: Sequence[DataAgreement], today: dt.date
+) -> list[ScopePath]:
+    """The scope paths of one role held in one committee, given the data agreements that
+    might apply (pure: no database access, so it can be checked exhaustively)."""
+    c = committee
+    if role not in PERSON_ROLES:
         return []
-    fields_cap = ALL_FIELDS - CONTACT_FIELDS if grant.role == RoleGrant.Role.ANALYST else ALL_FIELDS
+    fields_cap = ALL_FIELDS - CONTACT_FIELDS if role == RoleGrant.Role.ANALYST else ALL_FIELDS
     kind = c.kind
     if kind == Committee.Kind.AFFILIATE:
         return [ScopePath("members", fields_cap, sources=(c.source_slug,))] if c.source_slug else []
@@ -89,11 +82,16 @@ def _paths_for_grant(grant: RoleGrant, today: dt.date) -> list[ScopePath]:
         if aff is None or not aff.source_slug or not c.local_number:
             return []
         return [ScopePath("members", fields_cap, locals=(f"{aff.source_slug}:{c.local_number}",))]
-    state = c.state or None if kind != Committee.Kind.NATIONAL else None
+    state = (c.state or None) if kind != Committee.Kind.NATIONAL else None
     counties = tuple(x.upper() for x in c.counties) if kind == Committee.Kind.CLC else ()
+    if (kind != Committee.Kind.NATIONAL and state is None) or (kind == Committee.Kind.CLC and not counties):
+        return []  # a state body without its geography set up sees nothing (fail closed)
     paths = [ScopePath("voters", VOTER_FIELDS & fields_cap, state=state, counties=counties)]
-    for a in _agreements_for(c, today):
-        if a.affiliate.source_slug:
+    ancestors = _ancestors(c)
+    for a in agreements:
+        covers = a.grantee == c or (a.covers_descendants and any(a.grantee == x for x in ancestors))
+        in_force = (a.starts_on is None or a.starts_on <= today) and (a.ends_on is None or a.ends_on >= today)
+        if covers and in_force and a.affiliate.source_slug:
             paths.append(
                 ScopePath("members", frozenset(a.fields) & fields_cap, sources=(a.affiliate.source_slug,),
                           state=state, counties=counties)
@@ -109,5 +107,8 @@ def scope_paths_for(user: Any, *, today: dt.date | None = None) -> list[ScopePat
     grants = RoleGrant.objects.select_related("committee", "committee__parent").filter(user=user)
     paths: list[ScopePath] = []
     for g in grants:
-        paths.extend(_paths_for_grant(g, today))
+        candidates = DataAgreement.objects.select_related("affiliate", "grantee").filter(
+            grantee__in=[g.committee, *_ancestors(g.committee)]
+        )
+        paths.extend(paths_for_grant(role=g.role, committee=g.committee, agreements=list(candidates), today=today))
     return paths
