@@ -26,7 +26,14 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from unionhall.access.models import Committee, DataAgreement
-from unionhall.access.scope import ALL_FIELDS, CONTACT_FIELDS, PERSON_ROLES, VOTER_FIELDS, ScopePath, paths_for_grant
+from unionhall.access.scope import (
+    ALL_FIELDS,
+    CONTACT_FIELDS,
+    PERSON_ROLES,
+    VOTER_FIELDS,
+    ScopePath,
+    paths_for_grant,
+)
 from unionhall.warehouse.scope import FIELD_GROUP_OF, scoped_persons
 
 settings.register_profile("ci", max_examples=2500, deadline=None,
@@ -41,7 +48,7 @@ COUNTIES = ["ALAMANCE", "BUNCOMBE", "CRAVEN", "DARE"]
 SOURCES = ["nurses", "teachers", "transit"]
 LOCALS = ["nurses:1", "nurses:2", "teachers:7"]
 ROLES = ["administrator", "data_manager", "organizer", "canvasser", "analyst", "vendor"]
-CHECKED = {g: [c for c, grp in FIELD_GROUP_OF.items() if grp == g][0] for g in ALL_FIELDS}
+CHECKED = {g: next(c for c, grp in FIELD_GROUP_OF.items() if grp == g) for g in ALL_FIELDS}
 
 
 @st.composite
