@@ -59,6 +59,10 @@ def _level(cond: str, label: str, tf: str | None = None) -> dict[str, Any]:
 
 _ELSE = {"sql_condition": "ELSE", "label_for_charts": "different"}
 _TRANSPOSED = "l.given = r.surname AND l.surname = r.given AND l.given <> l.surname"
+# One name written in the other's place (the other one mistyped or missing): list
+# exports that swap the columns for some rows.
+_CROSSED = ("(jaro_winkler_similarity(l.given, r.surname) >= 0.92 "
+            "OR jaro_winkler_similarity(l.surname, r.given) >= 0.92) AND l.given <> l.surname")
 
 
 def _first_name() -> dict[str, Any]:
@@ -73,10 +77,20 @@ def _first_name() -> dict[str, Any]:
                    "nickname"),
             _level("jaro_winkler_similarity(l.given, r.given) >= 0.92", "jaro-winkler >= 0.92"),
             _level("jaro_winkler_similarity(l.given, r.given) >= 0.80", "jaro-winkler >= 0.80"),
+            _level(_CROSSED, "a name in the other's place"),
             _level("left(l.given, 1) = left(r.given, 1)", "same initial"),
             _ELSE,
         ],
     }
+
+
+def _neutral(cond: str, label: str) -> dict[str, Any]:
+    """A level that carries no weight: the evidence is already counted by another
+    comparison (a transposition is seen by both name comparisons; counted once)."""
+    out = _level(cond, label)
+    out.update({"m_probability": 0.5, "u_probability": 0.5,
+                "fix_m_probability": True, "fix_u_probability": True})
+    return out
 
 
 def _last_name() -> dict[str, Any]:
@@ -86,9 +100,10 @@ def _last_name() -> dict[str, Any]:
         "comparison_levels": [
             _null("surname"),
             _level("l.surname = r.surname", "exact", tf="surname"),
-            _level(_TRANSPOSED, "transposed with first name"),
+            _neutral(_TRANSPOSED, "transposed with first name (counted there)"),
             _level("jaro_winkler_similarity(l.surname, r.surname) >= 0.92", "jaro-winkler >= 0.92"),
             _level("jaro_winkler_similarity(l.surname, r.surname) >= 0.80", "jaro-winkler >= 0.80"),
+            _neutral(_CROSSED, "a name in the other's place (counted in first name)"),
             _ELSE,
         ],
     }
@@ -103,6 +118,8 @@ def _dob_full() -> dict[str, Any]:
             _level("l.dob = r.dob", "exact"),
             _level("year(l.dob) = year(r.dob) AND month(l.dob) = day(r.dob) "
                    "AND day(l.dob) = month(r.dob)", "day and month swapped"),
+            _level("damerau_levenshtein(strftime(l.dob, '%Y%m%d'), strftime(r.dob, '%Y%m%d')) <= 1",
+                   "one digit mistyped"),
             _level("l.birth_year = r.birth_year AND (l.dob IS NULL OR r.dob IS NULL) "
                    "AND (l.birth_month IS NULL OR r.birth_month IS NULL "
                    "OR l.birth_month = r.birth_month)", "partial date agrees"),
@@ -137,6 +154,8 @@ def _address() -> dict[str, Any]:
             _level("l.addr_num = r.addr_num AND jaro_winkler_similarity(l.addr_street, r.addr_street) >= 0.88",
                    "same house, similar street"),
             _level("l.addr_street = r.addr_street AND l.zip5 = r.zip5", "same street and ZIP"),
+            _level("jaro_winkler_similarity(l.addr_street, r.addr_street) >= 0.88 "
+                   "AND damerau_levenshtein(l.zip5, r.zip5) <= 1", "similar street, ZIP typo"),
             _level("l.zip5 = r.zip5", "same ZIP"),
             _level("l.city = r.city", "same city"),
             _ELSE,
@@ -194,6 +213,10 @@ MEMBER_MEMBER_BLOCKING = (
     "l.phone = r.phone",
     "l.email = r.email",
     "l.given = r.surname AND l.surname = r.given",
+    # names swapped and one of them mistyped, or both names wrong but the same house
+    "l.given = r.surname AND l.zip5 = r.zip5",
+    "l.surname = r.given AND l.zip5 = r.zip5",
+    "l.addr_num = r.addr_num AND l.zip5 = r.zip5",
 )
 
 

@@ -38,6 +38,28 @@ def related_names(name: str) -> list[str]:
     return sorted(r.upper() for r in rel)
 
 
+def _street_types(warehouse: Warehouse, table: str) -> None:
+    """Abbreviate a street type left in full (CRESCENT -> CRES) the way USPS does.
+
+    The standardizer already does it for the addresses it parses; the ones it keeps as
+    written (foreign, unparsed) would otherwise never agree with a parsed twin.
+    """
+    from scourgify.address_constants import STREET_TYPE_ABBREVIATIONS
+
+    cur = warehouse.cursor()
+    types = pa.table({"word": list(STREET_TYPE_ABBREVIATIONS),
+                      "abbr": list(STREET_TYPE_ABBREVIATIONS.values())})
+    cur.register("_id_street_types", types)
+    cur.execute(
+        f"""
+        UPDATE {table} SET addr_street = regexp_replace(addr_street, '\\S+$', t.abbr)
+        FROM _id_street_types t
+        WHERE regexp_extract(addr_street, '\\s(\\S+)$', 1) = t.word AND t.word <> t.abbr
+        """  # noqa: S608  (table is one of two constants)
+    )
+    cur.unregister("_id_street_types")
+
+
 def _register_nicknames(warehouse: Warehouse) -> None:
     cur = warehouse.cursor()
     firsts = [r[0] for r in cur.execute(
@@ -70,7 +92,8 @@ def members_prepare(warehouse: Warehouse) -> None:
                ) AS birth_month,
                nullif(upper(trim(coalesce(m.addr_number, regexp_extract(m.addr_line1, '^([0-9]+[A-Z]?)\\s', 1)))), '') AS addr_num,
                nullif(upper(trim(coalesce(m.addr_street,
-                      regexp_replace(regexp_replace(m.addr_line1, '^[0-9]+[A-Z]?\\s+', ''), {UNIT}, '')))), '')
+                      regexp_replace(regexp_replace(split_part(m.addr_line1, ',', 1),
+                                                    '^[0-9]+[A-Z]?\\s+', ''), {UNIT}, '')))), '')
                  AS addr_street,
                nullif(left(m.zip5, 5), '') AS zip5,
                nullif(upper(trim(m.city)), '') AS city,
@@ -83,6 +106,7 @@ def members_prepare(warehouse: Warehouse) -> None:
         WHERE m.status = 'active'
         """  # noqa: S608  (constant fragments)
     )
+    _street_types(warehouse, "_id_members")
     _register_nicknames(warehouse)
 
 
@@ -121,6 +145,7 @@ def voters_prepare(warehouse: Warehouse, *, since_load_id: int) -> None:
         """,  # noqa: S608  (ranks are constants)
         {"since": since_load_id},
     )
+    _street_types(warehouse, "_id_voters")
 
 
 SPLINK_SELECT = """

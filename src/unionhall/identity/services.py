@@ -200,7 +200,9 @@ def _store_pairs(warehouse: Warehouse, kind: str, pred: model.Prediction, settin
     Guard: a pair whose first names disagree (beyond a nickname, a transposition or a
     typo) never links automatically, whatever its probability: it goes to review. A
     household member with the same surname, address and birth year is the typical
-    false link otherwise.
+    false link otherwise. Between two member records whose full dates of birth agree
+    exactly the guard is lifted: a household member born the same day (a twin) is far
+    rarer than a first name mistyped, abbreviated or replaced by a middle name (FEBRL4).
     """
     cur = warehouse.cursor()
     threshold = settings.link_threshold if kind == "member_voter" else settings.dual_threshold
@@ -218,12 +220,13 @@ def _store_pairs(warehouse: Warehouse, kind: str, pred: model.Prediction, settin
                CASE WHEN key_l < key_r THEN key_r ELSE key_l END,
                match_weight, match_probability, evidence,
                CASE WHEN match_probability >= ?
-                     AND coalesce(json_extract_string(evidence, '$.first_name[0]'), 'missing')
-                         NOT IN ('different', 'same initial')
+                     AND (coalesce(json_extract_string(evidence, '$.first_name[0]'), 'missing')
+                            NOT IN ('different', 'same initial')
+                          OR (? AND json_extract_string(evidence, '$.dob[0]') = 'exact'))
                     THEN 'link' ELSE 'review' END, ?
         FROM _id_pred
         """,
-        [kind, threshold, run_id],
+        [kind, threshold, kind == "member_member", run_id],
     )
     cur.unregister("_id_pred")
 
