@@ -46,19 +46,44 @@ def _any(preds: Sequence[ir.BooleanValue]) -> ir.BooleanValue:
     return out
 
 
-def _path_predicate(t: ir.Table, path: Any) -> ir.BooleanValue:
+def _who(t: ir.Table, path: Any) -> ir.BooleanValue:
     if path.kind == "voters":
-        who: ir.BooleanValue = t.voter_reg_num.notnull()
-    else:
-        who = _any(
-            [t.member_sources.contains(s) for s in path.sources]
-            + [t.member_locals.contains(loc) for loc in path.locals]
-        )
-    if path.state:
-        who = who & (t.state == path.state)
-    if path.counties:
-        who = who & t.county.upper().isin(list(path.counties))
-    return who
+        return t.voter_reg_num.notnull()
+    return _any(
+        [t.member_sources.contains(s) for s in path.sources]
+        + [t.member_locals.contains(loc) for loc in path.locals]
+    )
+
+
+def _geo(t: ir.Table, state: str | None, counties: tuple[str, ...]) -> ir.BooleanValue | None:
+    # Counties are stored upper case (as the voter file writes them); committees too.
+    preds = []
+    if state:
+        preds.append(t.state == state)
+    if counties:
+        preds.append(t.county.isin(list(counties)))
+    if not preds:
+        return None
+    return preds[0] if len(preds) == 1 else preds[0] & preds[1]
+
+
+def _path_predicate(t: ir.Table, path: Any) -> ir.BooleanValue:
+    geo = _geo(t, path.state, path.counties)
+    who = _who(t, path)
+    return who if geo is None else who & geo
+
+
+def _row_filter(t: ir.Table, paths: Sequence[Any]) -> ir.BooleanValue:
+    """Any path matches. Paths sharing a geography share one test of it, so the common
+    case (a CLC: its voters and its agreements' members) costs one geography check."""
+    by_geo: dict[tuple[str | None, tuple[str, ...]], list[ir.BooleanValue]] = {}
+    for p in paths:
+        by_geo.setdefault((p.state, tuple(p.counties)), []).append(_who(t, p))
+    parts = []
+    for (state, counties), whos in by_geo.items():
+        geo = _geo(t, state, counties)
+        parts.append(_any(whos) if geo is None else geo & _any(whos))
+    return _any(parts)
 
 
 def scoped_persons(person: ir.Table, paths: Sequence[Any]) -> ir.Table:
@@ -82,7 +107,7 @@ def scoped_persons(person: ir.Table, paths: Sequence[Any]) -> ir.Table:
                     for pred, p in member_paths for loc in p.locals]
     masked["member_sources"] = _present(shown_sources)
     masked["member_locals"] = _present(shown_locals)
-    return person.filter(_any(preds)).mutate(**masked)
+    return person.filter(_row_filter(person, paths)).mutate(**masked)
 
 
 def _present(values: list[ir.StringValue]) -> ir.ArrayValue:
