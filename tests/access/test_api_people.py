@@ -56,3 +56,16 @@ def test_reads_are_in_the_usage_log(client: Client, tree) -> None:  # type: igno
     assert events[1][1] == 1 and events[1][2]["filters"] == {"last_name": "di"}
     assert events[2] == ("person_view", 1, {"person_id": 1})
     assert UsageEvent.objects.filter(user=user).first().committee == tree["affiliate"]  # type: ignore[union-attr]
+
+
+def test_people_page_shows_the_same_scope_as_the_api(client: Client, tree) -> None:  # type: ignore[no-untyped-def]
+    login_verified(client, user_with("organizer", tree["state_federation"]))
+    page = client.get("/people/?registered=yes")
+    assert page.status_code == 200
+    html = page.content.decode()
+    for visible in ("Diaz", "Ng", "Fox", "Hall"):
+        assert visible in html
+    for hidden in ("Ray", "Cruz", "+19195550101", "ana@example.org"):  # out of scope, or masked
+        assert hidden not in html
+    api = client.get("/api/people?registered=true").json()
+    assert api["count"] == html.count("/elections/people/")

@@ -10,10 +10,10 @@ from django.utils.http import url_has_allowed_host_and_scheme
 
 from unionhall.access.gate import current_agreement
 from unionhall.access.models import UsageEvent
-from unionhall.access.selectors import USAGE_GROUPS, usage_report
+from unionhall.access.selectors import USAGE_GROUPS, PersonFilter, person_search, usage_report
 from unionhall.access.services import agreement_accept, totp_device_for, totp_verify
 from unionhall.web.csvsafe import csv_lines
-from unionhall.web.decorators import staff_required
+from unionhall.web.decorators import member_data_view, staff_required
 
 
 def _next(request: HttpRequest) -> str:
@@ -69,4 +69,20 @@ def usage(request: HttpRequest) -> HttpResponse | StreamingHttpResponse:
     return render(request, "access/usage.html", {
         "rows": rows, "columns": columns, "group_by": group_by, "groups": USAGE_GROUPS,
         "labels": dict(UsageEvent.Action.choices),
+    })
+
+
+@member_data_view
+def people_search(request: HttpRequest) -> HttpResponse:
+    q = request.GET
+    registered = {"yes": True, "no": False}.get(q.get("registered", ""))
+    filters = PersonFilter(
+        last_name=q.get("last_name") or None, first_name=q.get("first_name") or None,
+        county=q.get("county") or None, zip5=q.get("zip5") or None, registered=registered,
+        member_of=q.get("member_of") or None,
+    )
+    searched = any(v is not None for v in filters.as_dict().values())
+    total, rows = person_search(user=request.user, filters=filters, limit=100) if searched else (0, [])
+    return render(request, "access/people.html", {
+        "rows": rows, "total": total, "searched": searched, "q": q,
     })

@@ -5,6 +5,7 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import URLPattern, URLResolver, include, path
 
+from unionhall.access import views as access_views
 from unionhall.web import views
 
 urlpatterns: list[URLPattern | URLResolver] = [
@@ -18,6 +19,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("admin/", admin.site.urls),
     path("api/", include("unionhall.api.urls")),
     path("account/", include("unionhall.access.urls")),
+    path("people/", access_views.people_search, name="people-search"),
 ]
 
 # Capability pages: each `unionhall.<capability>.urls` module with `urlpatterns`,
@@ -25,6 +27,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
 CAPABILITY_URLS = {
     "imports/": "unionhall.ingest.urls",
     "elections/": "unionhall.elections.urls",
+    "identity/": "unionhall.identity.urls",
 }
 for prefix, module in CAPABILITY_URLS.items():
     if find_spec(module) is not None:
