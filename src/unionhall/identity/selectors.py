@@ -46,7 +46,8 @@ REVIEW_PAGE = 200
 
 
 def pair_token(key_l: str, key_r: str) -> str:
-    """The short id of a pair in page URLs (record keys hold any character)."""
+    """The short id of a pair in page URLs (record keys hold any character); the same
+    value as ``left(md5(key_l || chr(31) || key_r), 20)`` in SQL."""
     return hashlib.md5(f"{key_l}\x1f{key_r}".encode()).hexdigest()[:20]  # noqa: S324  (an id)
 
 
@@ -191,10 +192,9 @@ def pair_detail(*, warehouse: Warehouse, token: str) -> dict[str, Any] | None:
     """One scored pair (by its token): both records side by side and the evidence."""
     for kind, a, b, w, p, evidence, status in warehouse.cursor().execute(
         "SELECT pair_kind, key_l, key_r, match_weight, match_probability, evidence, status "
-        "FROM identity_pair"
+        "FROM identity_pair WHERE left(md5(key_l || chr(31) || key_r), 20) = ? LIMIT 1",
+        [token],
     ).fetchall():
-        if pair_token(a, b) != token:
-            continue
         left, right = _record_fields(warehouse, a), _record_fields(warehouse, b)
         fields = [{"name": f.replace("_", " "), "l": (left or {}).get(f), "r": (right or {}).get(f)}
                   for f in RECORD_FIELDS]
