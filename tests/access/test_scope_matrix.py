@@ -74,3 +74,19 @@ def test_several_grants_add_up(warehouse: Warehouse) -> None:
     assert set(rows) == {1, 3, 4, 6}
     assert rows[1]["phone"] == "+19195550101"
     assert rows[3]["phone"] is None and rows[3]["first_name"] == "Cy"
+
+
+def test_analyst_aggregates_suppress_small_cells(warehouse: Warehouse) -> None:
+    from unionhall.access.selectors import PersonFilter, person_aggregate
+
+    load_persons(warehouse)
+    tree = committee_tree()
+    analyst = user_with("analyst", tree["state_federation"])
+    organizer = user_with("organizer", tree["state_federation"])
+    f = PersonFilter()
+    by_county = {r["county"]: r["persons"] for r in person_aggregate(user=analyst, by=["county"], filters=f,
+                                                                      min_cell=2, warehouse=warehouse)}
+    assert by_county == {"WAKE": 2, "ORANGE": None, "DURHAM": None, "MECKLENBURG": None}
+    plain = {r["county"]: r["persons"] for r in person_aggregate(user=organizer, by=["county"], filters=f,
+                                                                  min_cell=2, warehouse=warehouse)}
+    assert plain == {"WAKE": 2, "ORANGE": 1, "DURHAM": 1, "MECKLENBURG": 1}

@@ -123,3 +123,34 @@ def usage_report(*, group_by: str, since: dt.date | None = None, until: dt.date 
             label = label.date().isoformat()
         out.append({"group": label if label not in (None, "") else "(none)", **r})
     return out
+
+
+AGGREGATE_COLUMNS = ("state", "county", "sex", "city", "zip5")
+
+
+def person_aggregate(
+    *, user: Any, by: list[str], filters: PersonFilter, min_cell: int | None = None,
+    warehouse: Warehouse | None = None,
+) -> list[dict[str, Any]]:
+    """Counts of persons in scope grouped by `by`. For analysts (aggregates only) a count
+    smaller than `min_cell` (setting UNIONHALL_MIN_CELL, default 10) is suppressed: the
+    cell says None, so small groups cannot single people out."""
+    from django.conf import settings
+
+    from unionhall.access.models import RoleGrant
+    from unionhall.access.scope import PERSON_ROLES
+
+    bad = [c for c in by if c not in AGGREGATE_COLUMNS]
+    if bad or not by:
+        raise ValueError(f"group by one or more of {AGGREGATE_COLUMNS}, not {bad or by}")
+    t = _apply(person_base(user=user, warehouse=warehouse), filters)
+    rows = t.group_by(by).agg(persons=t.count()).order_by(by).to_pyarrow().to_pylist()
+    roles = set(RoleGrant.objects.filter(user=user, role__in=PERSON_ROLES).values_list("role", flat=True))
+    analyst_only = bool(roles) and roles <= {RoleGrant.Role.ANALYST} and not user.is_superuser
+    threshold = min_cell if min_cell is not None else settings.UNIONHALL_MIN_CELL
+    if analyst_only:
+        for r in rows:
+            if r["persons"] < threshold:
+                r["persons"] = None
+    usage_record(user=user, action="search", detail={"filters": filters.as_dict(), "aggregate_by": by}, persons=0)
+    return rows

@@ -36,6 +36,7 @@ INSTALLED_APPS = [
     "unionhall.ingest",
     "unionhall.access",
     "unionhall.elections",
+    "unionhall.identity",
 ]
 
 MIDDLEWARE = [
@@ -183,3 +184,5 @@ LOGGING = {
 }
 
 UNIONHALL = _cfg
+# Analysts' aggregates suppress cells smaller than this (no singling people out).
+UNIONHALL_MIN_CELL = int(__import__("os").environ.get("UNIONHALL_MIN_CELL", "10"))
