@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import secrets
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,24 +26,13 @@ class DemoResult:
     job_ids: list[int] = field(default_factory=list)
 
 
-def _demo_password(cfg: Config, username: str) -> str:
-    """A random password kept in the data directory, so re-runs print the same login."""
-    store = cfg.data_dir / "demo-logins"
-    store.mkdir(exist_ok=True)
-    path = store / username
-    if path.is_file():
-        return path.read_text().strip()
-    password = "uh-" + secrets.token_urlsafe(12)
-    path.write_text(password)
-    path.chmod(0o600)
-    return password
-
-
 def demo_admin_ensure(cfg: Config) -> DemoLogin:
     """Create (or reset) the demo administrator and return its login."""
     from django.contrib.auth import get_user_model
 
-    password = _demo_password(cfg, DEMO_ADMIN)
+    from unionhall.access.demo import demo_password
+
+    password = demo_password(cfg.data_dir / "demo-logins", DEMO_ADMIN)
     user_model = get_user_model()
     user, _ = user_model.objects.get_or_create(
         username=DEMO_ADMIN,

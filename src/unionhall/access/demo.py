@@ -33,7 +33,8 @@ ROLES = [r for r, _ in RoleGrant.Role.choices]
 KINDS = [k for k, _ in Committee.Kind.choices]
 
 
-def _password(store: Path, username: str) -> str:
+def demo_password(store: Path, username: str) -> str:
+    """A random password kept in the data directory, so re-runs print the same login."""
     store.mkdir(exist_ok=True)
     path = store / username
     if path.is_file():
@@ -90,7 +91,7 @@ def demo_governance_ensure(
         for role in ROLES:
             username = f"{role.replace('_', '')}-{kind.replace('_', '')}"
             user, _ = users.get_or_create(username=username, defaults={"first_name": role.replace("_", " ").title()})
-            password = _password(password_store, username)
+            password = demo_password(password_store, username)
             user.set_password(password)
             user.save()
             RoleGrant.objects.get_or_create(user=user, committee=committee, role=role)
