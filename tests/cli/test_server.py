@@ -62,7 +62,8 @@ def test_demo_then_serve_and_log_in_over_http(tmp_path: Path) -> None:
         body = home.read().decode()
         assert home.geturl() == f"{base}/"
         assert "Recent jobs" in body
-        assert "warehouse.migrate" in body
+        assert "identity.match" in body  # the demo's last job
+        assert "Registered voters" in body and "Members by affiliate" in body
         job_id = re.search(r'href="/jobs/(\d+)/"', body)
         assert job_id
         job_page = opener.open(f"{base}/jobs/{job_id.group(1)}/").read().decode()
