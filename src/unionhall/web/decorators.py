@@ -7,7 +7,8 @@ from functools import wraps
 from typing import Any
 
 from django.contrib.auth.decorators import login_required, user_passes_test
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest
+from django.http.response import HttpResponseBase
 from django.shortcuts import render
 
 
@@ -16,13 +17,13 @@ def staff_required(view: Callable[..., Any]) -> Callable[..., Any]:
     return login_required(user_passes_test(lambda u: u.is_active and u.is_staff)(view))
 
 
-def member_data_view(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+def member_data_view(view: Callable[..., HttpResponseBase]) -> Callable[..., HttpResponseBase]:
     """A page that shows member data: logged in, and not blocked (expired account,
     agreement not accepted, no two-factor) — blocked users get the reason and the fix."""
     from unionhall.access.gate import access_block
 
     @wraps(view)
-    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
         block = access_block(request.user)
         if block is not None:
             return render(request, "access/blocked.html", {"block": block}, status=403)
