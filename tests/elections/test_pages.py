@@ -86,7 +86,11 @@ def test_blocked_account_sees_why_not_numbers(client: Client, admin_user, loaded
     resp = client.get("/elections/early-vote/")
     assert resp.status_code == 403
     assert "two-factor" in resp.content.decode() and "total" not in resp.context
-    assert client.get(f"/elections/people/{_pid(loaded, 'NC1')}/").status_code == 404
+    # the account-level block answers the same for an existing and a missing person
+    existing = client.get(f"/elections/people/{_pid(loaded, 'NC1')}/")
+    missing = client.get("/elections/people/999999999/")
+    assert existing.status_code == missing.status_code == 403
+    assert existing.content == missing.content and b"/account/two-factor/" in existing.content
 
 
 def test_next_day_file_updates_the_report(tmp_path: Path, client: Client, admin_user, load, loaded: Warehouse) -> None:  # type: ignore[no-untyped-def]

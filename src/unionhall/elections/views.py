@@ -12,9 +12,10 @@ from django.utils.safestring import mark_safe
 from unionhall.elections.charts import daily_returns_svg
 from unionhall.elections.selectors import early_vote_report, election_loads, person_election_detail
 from unionhall.errors import ScopeError
+from unionhall.web.decorators import member_data_view
 
 
-@login_required
+@member_data_view
 def person_page(request: HttpRequest, person_id: int) -> HttpResponse:
     try:
         detail = person_election_detail(user=request.user, person_id=person_id)
@@ -25,7 +26,7 @@ def person_page(request: HttpRequest, person_id: int) -> HttpResponse:
     return render(request, "elections/person.html", detail)
 
 
-@login_required
+@member_data_view
 def early_vote_page(request: HttpRequest) -> HttpResponse:
     election: dt.date | None = None
     raw = request.GET.get("election", "")
