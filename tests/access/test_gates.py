@@ -31,6 +31,10 @@ def test_missing_two_factor_blocks_then_setup_unblocks(client: Client, organizer
     resp = client.get("/api/people")
     assert resp.status_code == 403
     assert "two-factor" in resp.json()["detail"] and "/account/two-factor/" in resp.json()["detail"]
+    blocked_page = client.get("/people/?last_name=d")
+    assert blocked_page.status_code == 403
+    assert b"Member data needs two-factor authentication." in blocked_page.content
+    assert b'href="/account/two-factor/?next=' in blocked_page.content
     page = client.get("/account/two-factor/?next=/api/people")
     assert page.status_code == 200 and b"<svg" in page.content  # the QR code to scan
     from django_otp.plugins.otp_totp.models import TOTPDevice

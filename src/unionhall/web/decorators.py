@@ -26,7 +26,7 @@ def member_data_view(view: Callable[..., HttpResponseBase]) -> Callable[..., Htt
     def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
         block = access_block(request.user)
         if block is not None:
-            return render(request, "access/blocked.html", {"block": block}, status=403)
+            return render(request, "access/blocked.html", {"gate": block}, status=403)  # not "block": Django uses that name in templates
         return view(request, *args, **kwargs)
 
     return login_required(wrapped)
