@@ -64,7 +64,7 @@ class ColumnRule:
     reason: str = ""
 
     def __post_init__(self) -> None:
-        if self.field not in MEMBER_SCHEMA and self.field not in (CUSTOM, SKIP):
+        if self.field not in MEMBER_SCHEMA and self.field not in (CUSTOM, SKIP) and not _other_schema_field(self.field):
             raise UserError(
                 f"unknown member field {self.field!r}; choose one of "
                 f"{', '.join(MEMBER_SCHEMA)}, {CUSTOM} or {SKIP}"
@@ -84,10 +84,19 @@ class ColumnMapping:
     columns: dict[str, ColumnRule] = field(default_factory=dict)
     date_order: str = "MDY"
     source: str | None = None
+    schema: str = "member"
+    """The target schema's name: "member" (MEMBER_SCHEMA) or "voter" (voter files)."""
 
     def __post_init__(self) -> None:
         if self.date_order not in DATE_ORDERS:
             raise UserError(f"date order must be one of {', '.join(DATE_ORDERS)}, not {self.date_order!r}")
+        fields = target_schema(self.schema).fields
+        for col, rule in self.columns.items():
+            if rule.field not in fields and rule.field not in (CUSTOM, SKIP):
+                raise UserError(
+                    f"column {col!r}: {rule.field!r} is not a {self.schema} field; choose one of "
+                    f"{', '.join(fields)}, {CUSTOM} or {SKIP}"
+                )
 
     def rule(self, column: str) -> ColumnRule:
         return self.columns.get(column) or ColumnRule(CUSTOM, confidence=0.0, reason="not mapped")
@@ -102,22 +111,27 @@ class ColumnMapping:
 
     def problems(self) -> list[str]:
         """Things a person must fix before importing (empty list when the mapping is usable)."""
+        ts = target_schema(self.schema)
         out = []
-        for name in MEMBER_SCHEMA:
+        for name in ts.fields:
             cols = self.columns_for(name)
-            if len(cols) > 1 and name not in MULTI_FIELDS:
+            if len(cols) > 1 and name not in ts.multi_fields:
                 out.append(f"{name} is mapped from more than one column ({', '.join(map(repr, cols))}); keep one")
-        has_name = any(self.columns_for(f) for f in ("first_name", "last_name", "full_name"))
-        if not has_name:
-            out.append("no column is mapped to a name (first_name, last_name or full_name)")
+        for alternatives, what in ts.required:
+            if not any(self.columns_for(f) for f in alternatives):
+                out.append(f"no column is mapped to {what} ({' or '.join(alternatives)})")
         return out
 
     def to_json(self) -> str:
         """Serialize for storage (stable key order, human-readable)."""
-        data = {
+        data: dict[str, object] = {
             "version": MAPPING_VERSION,
             "source": self.source,
             "date_order": self.date_order,
+        }
+        if self.schema != "member":
+            data["schema"] = self.schema
+        data |= {
             "columns": [
                 {"column": col, **{k: v for k, v in asdict(rule).items() if v is not None}}
                 for col, rule in self.columns.items()
@@ -137,7 +151,8 @@ class ColumnMapping:
                 item = dict(item)
                 col = item.pop("column")
                 columns[col] = ColumnRule(**item)
-            return cls(columns=columns, date_order=data.get("date_order", "MDY"), source=data.get("source"))
+            return cls(columns=columns, date_order=data.get("date_order", "MDY"), source=data.get("source"),
+                       schema=data.get("schema", "member"))
         except (ValueError, KeyError, TypeError) as exc:
             raise UserError(f"saved column mapping is not valid JSON for a mapping ({exc})") from None
 
@@ -228,11 +243,16 @@ _HEADER_SYNONYMS: list[tuple[str, str | None, set[str]]] = [
                              "start date", "hire date", "enrollment date", "date of initiation", "initiated",
                              "join dt", "membership date", "seniority date")),
 ]
-_EXACT: dict[str, tuple[str, str | None]] = {}
-for _field, _ptype, _names in _HEADER_SYNONYMS:
-    for _n in _names:
-        _EXACT.setdefault(_n, (_field, _ptype))
-        _EXACT.setdefault(_n.replace(" ", ""), (_field, _ptype))
+def _exact_table(synonyms: Sequence[tuple[str, str | None, set[str]]]) -> dict[str, tuple[str, str | None]]:
+    table: dict[str, tuple[str, str | None]] = {}
+    for fld, ptype, names in synonyms:
+        for n in names:
+            table.setdefault(n, (fld, ptype))
+            table.setdefault(n.replace(" ", ""), (fld, ptype))
+    return table
+
+
+_EXACT = _exact_table(_HEADER_SYNONYMS)
 
 # Word rules for headers not in the table ("Member Cell Phone", "Primary E-mail Addr").
 _WORD_RULES: list[tuple[re.Pattern[str], str, str | None]] = [
@@ -259,6 +279,78 @@ _WORD_RULES: list[tuple[re.Pattern[str], str, str | None]] = [
     (re.compile(r"\b(member|mbr)\b.*\b(id|no|num|number|#)\b"), "member_id", None),
     (re.compile(r"\bname\b"), "full_name", None),
 ]
+
+
+
+@dataclass(frozen=True)
+class TargetSchema:
+    """What a mapping maps onto: the fields and how to recognise them in headers and values.
+
+    `content_fields` renames the content guesses (which speak member fields: dob, join_date,
+    phone...) to this schema's fields; a guess with no entry is ignored. `header_wins` are
+    fields whose header name is trusted over what the values look like (ids and district
+    numbers look like ZIPs or phone numbers). `combined` lists a whole-value field and the
+    part fields that make it redundant. `prefixes` are vendor prefixes stripped from header
+    names before the synonym lookup ("voters", "vb tsmart").
+    """
+
+    name: str
+    fields: dict[str, str]
+    synonyms: list[tuple[str, str | None, set[str]]]
+    word_rules: list[tuple[re.Pattern[str], str, str | None]]
+    multi_fields: frozenset[str]
+    required: tuple[tuple[tuple[str, ...], str], ...]
+    content_fields: dict[str, str]
+    compatible: tuple[frozenset[str], ...] = ()
+    header_wins: frozenset[str] = frozenset()
+    zip_header_wins: frozenset[str] = frozenset()
+    combined: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    prefixes: tuple[str, ...] = ()
+    exact: dict[str, tuple[str, str | None]] = field(default_factory=dict, compare=False)
+
+    def __post_init__(self) -> None:
+        if not self.exact:
+            self.exact.update(_exact_table(self.synonyms))
+
+
+MEMBER_TARGET = TargetSchema(
+    name="member",
+    fields=MEMBER_SCHEMA,
+    synonyms=_HEADER_SYNONYMS,
+    word_rules=_WORD_RULES,
+    multi_fields=MULTI_FIELDS,
+    required=((("first_name", "last_name", "full_name"), "a name"),),
+    content_fields={f: f for f in MEMBER_SCHEMA},
+    compatible=(frozenset({"dob", "join_date"}), frozenset({"addr_line1", "full_address"})),
+    zip_header_wins=frozenset({"member_id", "local", CUSTOM}),
+    combined=(("full_name", ("first_name", "last_name")), ("full_address", ("addr_line1",))),
+    exact=_EXACT,
+)
+_TARGETS: dict[str, TargetSchema] = {"member": MEMBER_TARGET}
+
+
+def target_schema_register(schema: TargetSchema) -> TargetSchema:
+    """Make a target schema available to `ColumnMapping(schema=...)` and `suggest_mapping`."""
+    _TARGETS[schema.name] = schema
+    return schema
+
+
+def target_schema(name: str) -> TargetSchema:
+    """The registered target schema called `name` ("member", "voter")."""
+    if name not in _TARGETS and name == "voter":
+        # Defined beside the voter-file importer; imported here on first use.
+        import unionhall.ingest.voter_schema  # noqa: F401
+    try:
+        return _TARGETS[name]
+    except KeyError:
+        raise UserError(f"unknown mapping schema {name!r}; choose one of {', '.join(_TARGETS)}") from None
+
+
+def _other_schema_field(name: str) -> bool:
+    return any(name in t.fields for t in _TARGETS.values()) or (
+        "voter" not in _TARGETS and name in target_schema("voter").fields
+    )
+
 
 _EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[A-Za-z]{2,}$")
 _PHONE_RE = re.compile(r"^\+?1?[\s().\-]*\d{3}[\s).\-]*\d{3}[\s.\-]*\d{4}$")
@@ -319,42 +411,56 @@ def _content_guess(values: Sequence[str], date_order: str) -> tuple[str, str | N
     return best if best[2] >= 0.8 else None
 
 
-def _header_guess(name: str) -> tuple[str, str | None, str] | None:
+def _header_guess(name: str, ts: TargetSchema = MEMBER_TARGET) -> tuple[str, str | None, str] | None:
     key = _key(name)
-    compact = key.replace(" ", "")
-    for k in (key, compact, re.sub(r"\s*\d+$", "", key)):
-        if k in _EXACT:
-            fld, ptype = _EXACT[k]
-            return fld, ptype, f"header {name!r} is a usual name for {fld}"
-    for pattern, fld, ptype in _WORD_RULES:
-        if pattern.search(key):
+    keys = [key]
+    for prefix in ts.prefixes:
+        if key.startswith(prefix + " ") and len(key) > len(prefix) + 1:
+            keys.append(key[len(prefix) + 1:])
+    for base in keys:
+        compact = base.replace(" ", "")
+        for k in (base, compact, re.sub(r"\s*\d+$", "", base)):
+            if k in ts.exact:
+                fld, ptype = ts.exact[k]
+                return fld, ptype, f"header {name!r} is a usual name for {fld}"
+    for pattern, fld, ptype in ts.word_rules:
+        if pattern.search(keys[-1]):
             return fld, ptype, f"header {name!r} mentions {fld.replace('_', ' ')}"
     return None
 
 
 def suggest_mapping(
-    header: Sequence[str], sample_rows: Sequence[Sequence[str]], *, source: str | None = None
+    header: Sequence[str],
+    sample_rows: Sequence[Sequence[str]],
+    *,
+    source: str | None = None,
+    schema: str = "member",
 ) -> ColumnMapping:
     """Propose a mapping from header names and the values in `sample_rows`.
 
     Header names win when the content does not contradict them; content decides for
     unknown or generic headers ("Field7", "Contact") and overrides a header that the
     values clearly contradict (a "Phone" column full of email addresses). Single-valued
-    fields go to the most confident column; the rest become custom fields.
+    fields go to the most confident column; the rest become custom fields. `schema` names
+    the target ("member", or "voter" for voter files).
     """
+    ts = target_schema(schema)
     columns_values = [[str(r[i]) if i < len(r) else "" for r in sample_rows] for i in range(len(header))]
     date_order = _suggest_date_order(columns_values, header)
     proposals: list[tuple[str, ColumnRule]] = []
     for name, values in zip(header, columns_values, strict=True):
-        by_header = _header_guess(name)
+        by_header = _header_guess(name, ts)
         by_content = _content_guess(values, date_order)
+        if by_content is not None:
+            c_target = ts.content_fields.get(by_content[0])
+            by_content = None if c_target is None else (c_target, *by_content[1:])
         rule: ColumnRule
         if by_header and by_content and by_header[0] != by_content[0]:
             h_field, h_type, h_reason = by_header
             c_field, c_type, c_share, c_reason = by_content
-            compatible = {h_field, c_field} <= {"dob", "join_date"} or (
-                {h_field, c_field} <= {"addr_line1", "full_address"}
-            ) or (h_field in {"member_id", "local", "custom"} and c_field == "zip")
+            compatible = any({h_field, c_field} <= group for group in ts.compatible) or (
+                h_field in ts.zip_header_wins and c_field == "zip"
+            ) or h_field in ts.header_wins
             if compatible or c_share < 0.95:
                 rule = ColumnRule(h_field, h_type, confidence=0.8, reason=h_reason)
             else:
@@ -374,12 +480,12 @@ def suggest_mapping(
             fld, ptype, share, reason = by_content
             rule = ColumnRule(fld, ptype, confidence=0.6, reason=f"{share:.0%} of the values {reason}")
         else:
-            rule = ColumnRule(CUSTOM, confidence=0.5, reason="no member field recognised; kept as a custom field")
+            rule = ColumnRule(CUSTOM, confidence=0.5, reason=f"no {ts.name} field recognised; kept as a custom field")
         proposals.append((name, rule))
     # One column per single-valued field: keep the most confident, demote the others.
     best: dict[str, tuple[float, int]] = {}
     for i, (_name, rule) in enumerate(proposals):
-        if rule.field in MULTI_FIELDS or rule.field in (CUSTOM, SKIP):
+        if rule.field in ts.multi_fields or rule.field in (CUSTOM, SKIP):
             continue
         if rule.field not in best or rule.confidence > best[rule.field][0]:
             best[rule.field] = (rule.confidence, i)
@@ -393,13 +499,12 @@ def suggest_mapping(
             )
         columns[name] = rule
     # A combined name/address and its parts both mapped would load the name twice.
-    if "full_name" in best and ("first_name" in best or "last_name" in best):
-        col = proposals[best["full_name"][1]][0]
-        columns[col] = ColumnRule(CUSTOM, confidence=0.4, reason="name parts are mapped from other columns")
-    if "full_address" in best and "addr_line1" in best:
-        col = proposals[best["full_address"][1]][0]
-        columns[col] = ColumnRule(CUSTOM, confidence=0.4, reason="address parts are mapped from other columns")
-    return ColumnMapping(columns=columns, date_order=date_order, source=source)
+    for whole, parts in ts.combined:
+        if whole in best and any(p in best for p in parts):
+            col = proposals[best[whole][1]][0]
+            what = "name" if "name" in whole else "address"
+            columns[col] = ColumnRule(CUSTOM, confidence=0.4, reason=f"{what} parts are mapped from other columns")
+    return ColumnMapping(columns=columns, date_order=date_order, source=source, schema=ts.name)
 
 
 def _suggest_date_order(columns_values: list[list[str]], header: Sequence[str]) -> str:

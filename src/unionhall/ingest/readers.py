@@ -22,7 +22,7 @@ import math
 import os
 import zipfile
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -189,6 +189,7 @@ def open_source(
     layout: FixedWidthLayout | None = None,
     delimiter: str | None = None,
     quotechar: str = '"',
+    column_names: Sequence[str] | None = None,
 ) -> SourceReader:
     """Open a member file, detecting its format from its content, and read its header.
 
@@ -196,6 +197,8 @@ def open_source(
     - `sheet` picks a workbook sheet by name or 0-based index (default: the first).
     - `layout` makes the file fixed-width.
     - `delimiter` overrides delimiter detection (",", "\\t", ";", "|"...).
+    - `column_names` says a delimited file has no header row: every line is data and
+      the columns are called these names (a saved layout's, e.g. Florida's extract).
 
     Raises `UserError` for a file that cannot be read at all.
     """
@@ -226,7 +229,24 @@ def open_source(
     _reject_binary(p, text_sample)
     if layout is not None:
         return _FixedWidthReader.create(p, guess, text_sample, layout)
-    return _DelimitedReader.create(p, guess, text_sample, delimiter, quotechar)
+    reader = _DelimitedReader.create(p, guess, text_sample, delimiter, quotechar)
+    if column_names is not None:
+        reader = _headerless(reader, column_names)
+    return reader
+
+
+def _headerless(reader: _DelimitedReader, column_names: Sequence[str]) -> _DelimitedReader:
+    """The same file read with no header row: the first line is data too."""
+    header, renamed, notes = _clean_header(list(column_names))
+    kept = [n for n in reader.notes if n.startswith(("encoding:", "delimiter:", "the file mixes"))]
+    return replace(
+        reader,
+        header=header,
+        header_row=0,
+        first_data_line=0,
+        renamed_columns=renamed,
+        notes=[*kept, *notes, f"no header row: the {len(header)} columns are named by the layout"],
+    )
 
 
 # ---------------------------------------------------------------------------------------
