@@ -50,6 +50,73 @@ def _run(kind: str, params: dict[str, Any], json: bool) -> None:
         out_console.print(f"  {note}")
 
 
+def _nc_check(file: Path) -> None:
+    """Without --state, the file must be one of NC's: say how to load anything else."""
+    from unionhall.elections.files import file_check, layout_guess, read_first_line, split_header
+    from unionhall.errors import UserError
+
+    path = file_check(file)
+    try:
+        header = split_header(read_first_line(path, "utf-8"), "\t")
+    except UserError:
+        return  # the NC importer reports encoding problems in its own words
+    if layout_guess(header) is None:
+        raise UserError(
+            f"{path.name}: row 1: this is not an NC voter file (ncvoter layout); for another state's or a "
+            "vendor's file give --state XX (and --layout NAME|FILE if you have one; without it the "
+            "columns are mapped automatically)"
+        )
+
+
+def _vendor(
+    file: Path, *, state: str | None, layout: str | None, save_layout: str | None, write_layout: Path | None,
+    as_of: str | None, encoding: str | None, json: bool,
+) -> None:
+    from unionhall.cli._runtime import out_console, setup_django
+    from unionhall.elections.files import file_check
+    from unionhall.elections.vendor import layout_resolve, mapping_lines, state_check
+    from unionhall.elections.voter_layouts import _slug, voter_layout_resolve
+    from unionhall.errors import UserError
+
+    path = file_check(file)
+    setup_django()
+    lay = voter_layout_resolve(value=layout)
+    if lay is not None and encoding:
+        lay.encoding = encoding
+    if save_layout:
+        _slug(save_layout)
+    code = state or (lay.state if lay else None)
+    if not code:
+        raise UserError(f"{path.name}: give --state XX: the two-letter state whose voter file this is")
+    code = state_check(code)
+    if lay is None and encoding:
+        from unionhall.elections.vendor import VoterLayout
+        from unionhall.ingest.mapping import ColumnMapping
+
+        lay = VoterLayout(mapping=ColumnMapping(schema="voter"), encoding=encoding)  # mapping suggested
+    resolved = layout_resolve(path=path, layout=lay, strict=write_layout is None)
+    used = resolved.layout
+    used.state = used.state or code
+    title = f"layout {used.name!r}" if used.name else "suggested mapping (check it; save it with --save-layout NAME)"
+    if write_layout is not None:
+        problems = used.mapping.problems()
+        p = used.write(write_layout)
+        out_console.print(f"{title} for {path.name}:")
+        for line in mapping_lines(used):
+            out_console.print(f"  {line}")
+        for problem in problems:
+            out_console.print(f"  to fix: {problem}")
+        out_console.print(f"wrote the layout to {p}: edit it, then run with --layout {p}")
+        return
+    if not json:
+        out_console.print(f"{title} for {path.name}:")
+        for line in mapping_lines(used):
+            out_console.print(f"  {line}")
+    _run("elections.import_voterfile_vendor",
+         {"path": str(path), "state": code, "layout": used.to_dict(), "as_of": as_of,
+          "save_layout": save_layout}, json)
+
+
 def register(app: typer.Typer, import_app: typer.Typer) -> None:
     """Add the election-file commands to `unionhall import`."""
 
@@ -57,11 +124,88 @@ def register(app: typer.Typer, import_app: typer.Typer) -> None:
     def voterfile(
         file: FileArg,
         as_of: AsOfOpt = None,
-        encoding: Annotated[str, typer.Option(help="Text encoding of the file.")] = "utf-8",
+        encoding: Annotated[
+            str | None, typer.Option(help="Text encoding of the file (NC: utf-8; others: detected).")
+        ] = None,
+        state: Annotated[
+            str | None, typer.Option("--state", help="Two-letter state of a non-NC (or vendor) voter file.")
+        ] = None,
+        layout: Annotated[
+            str | None, typer.Option("--layout", help="A saved layout's name, or a layout file (.json/.toml).")
+        ] = None,
+        save_layout: Annotated[
+            str | None, typer.Option("--save-layout", help="Save the layout used under this name (after the load).")
+        ] = None,
+        write_layout: Annotated[
+            Path | None,
+            typer.Option("--write-layout", help="Write the layout (suggested or given) to FILE and stop: edit it, "
+                         "then pass --layout FILE."),
+        ] = None,
         json: JsonOpt = False,
     ) -> None:
-        """Load an NCSBE voter file (ncvoter, statewide or one county); reloads update in place."""
-        _run("elections.import_voterfile", {"path": str(file), "as_of": as_of, "encoding": encoding}, json)
+        """Load a voter file: NC's ncvoter by default; another state's or a vendor's with --state/--layout.
+
+        Reloads update in place (new, changed, removed, with registration history).
+        """
+        if state is None and layout is None and save_layout is None and write_layout is None:
+            _nc_check(file)
+            _run("elections.import_voterfile",
+                 {"path": str(file), "as_of": as_of, "encoding": encoding or "utf-8"}, json)
+            return
+        _vendor(file, state=state, layout=layout, save_layout=save_layout, write_layout=write_layout,
+                as_of=as_of, encoding=encoding, json=json)
+
+    layouts_app = typer.Typer(help="Saved voter-file layouts (other states and vendors).", no_args_is_help=True)
+    app.add_typer(layouts_app, name="voter-layout")
+
+    @layouts_app.command("list")
+    def layout_list() -> None:
+        """List the saved voter-file layouts."""
+        from unionhall.cli._runtime import out_console, setup_django
+        from unionhall.elections.voter_layouts import voter_layout_list
+
+        setup_django()
+        rows = voter_layout_list()
+        if not rows:
+            out_console.print("no voter-file layouts saved yet (save one with --save-layout NAME)")
+            return
+        for r in rows:
+            out_console.print(
+                f"{r['name']:<24} {r['state'] or '--':<3} {r['format']:<11} {r['mapped']:>3} columns mapped  "
+                f"v{r['versions']}  saved {r['saved_at']:%Y-%m-%d %H:%M}"
+            )
+
+    @layouts_app.command("export")
+    def layout_export(
+        name: Annotated[str, typer.Argument(help="The saved layout's name.")],
+        out: Annotated[Path, typer.Argument(help="File to write (.toml or .json).")],
+    ) -> None:
+        """Write a saved layout to a TOML or JSON file (to edit, or to share with another federation)."""
+        from unionhall.cli._runtime import out_console, setup_django
+        from unionhall.elections.voter_layouts import voter_layout_get
+
+        setup_django()
+        p = voter_layout_get(name=name).write(out)
+        out_console.print(f"wrote layout {name!r} to {p}")
+
+    @layouts_app.command("import")
+    def layout_import(
+        file: Annotated[Path, typer.Argument(help="A layout file (.toml or .json).")],
+        name: Annotated[str | None, typer.Option("--name", help="Save under this name (default: the file's).")] = None,
+    ) -> None:
+        """Save a layout file in the app database, reusable by name with --layout NAME."""
+        from unionhall.cli._runtime import out_console, setup_django
+        from unionhall.elections.vendor import VoterLayout
+        from unionhall.elections.voter_layouts import voter_layout_save
+        from unionhall.errors import UserError
+
+        setup_django()
+        lay = VoterLayout.read(file)
+        chosen = name or lay.name
+        if not chosen:
+            raise UserError(f"{file.name}: the layout has no name; give one with --name")
+        saved = voter_layout_save(name=chosen, layout=lay)
+        out_console.print(f"saved layout {saved.name!r} ({len(lay.mapping.columns)} columns)")
 
     @import_app.command("history")
     def history(

@@ -8,6 +8,7 @@ from unionhall.elections.absentee import absentee_import, ballot_status_refresh
 from unionhall.elections.history import participation_refresh, vote_history_import
 from unionhall.elections.people import person_upsert_from_voters
 from unionhall.elections.polling import polling_places_import
+from unionhall.elections.vendor import vendor_voterfile_import
 from unionhall.elections.voterfile import voterfile_import
 
 __all__ = [
@@ -16,6 +17,7 @@ __all__ = [
     "participation_refresh",
     "person_upsert_from_voters",
     "polling_places_import",
+    "vendor_voterfile_import",
     "vote_history_import",
     "voterfile_import",
 ]

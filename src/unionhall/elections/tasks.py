@@ -63,3 +63,38 @@ def import_absentee(
     ).as_dict()
     _log_result(ctx, result)
     return result
+
+
+@job_kind("elections.import_voterfile_vendor", title="Import another state's or a vendor's voter file")
+def import_voterfile_vendor(
+    ctx: JobContext,
+    path: str,
+    state: str,
+    layout: dict[str, Any] | None = None,
+    as_of: str | None = None,
+    save_layout: str | None = None,
+) -> dict[str, Any]:
+    from unionhall.elections.vendor import VoterLayout, layout_resolve, mapping_lines
+    from unionhall.elections.voter_layouts import voter_layout_save
+
+    given = VoterLayout.from_dict(layout) if layout else None
+    resolved = layout_resolve(path=path, layout=given).layout
+    rec = services.vendor_voterfile_import(
+        warehouse=ctx.warehouse, path=path, state=state, layout=resolved, as_of=as_of,
+        job_id=ctx.job.pk, progress=ctx.progress,
+    )
+    result = rec.as_dict()
+    result["mapping"] = mapping_lines(resolved)
+    if save_layout:
+        # Saved only when the load commits (the app database write waits for the warehouse).
+        resolved.state = resolved.state or state
+        name = save_layout.strip()
+
+        def save() -> None:
+            voter_layout_save(name=name, layout=resolved, user=ctx.user)
+
+        ctx.defer_app_write(save)
+        result["saved_layout"] = name
+        ctx.log(f"layout saved as {name!r}")
+    _log_result(ctx, result)
+    return result

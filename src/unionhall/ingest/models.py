@@ -7,9 +7,18 @@ from django.db import models
 
 
 class Source(models.Model):
-    """Who sends us a member list: an affiliate union (or a local, or a vendor)."""
+    """Who sends us a member list: an affiliate union (or a local, or a vendor).
+
+    A source of kind `voter_layout` is a saved voter-file layout (another state's or a
+    vendor's file): its `SourceMapping` rows hold the layout JSON, newest first.
+    """
+
+    class Kind(models.TextChoices):
+        AFFILIATE = "affiliate", "Member-list source"
+        VOTER_LAYOUT = "voter_layout", "Voter-file layout"
 
     name = models.CharField(max_length=200, unique=True)
+    kind = models.CharField(max_length=20, choices=Kind.choices, default=Kind.AFFILIATE)
     slug = models.SlugField(max_length=200, unique=True)
     created_at = models.DateTimeField(auto_now_add=True)
 

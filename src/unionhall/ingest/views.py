@@ -57,7 +57,7 @@ def upload(request: HttpRequest) -> HttpResponse:
             else:
                 return redirect("import-map", token=up.token)
     return render(
-        request, "ingest/upload.html", {"sources": Source.objects.all(), "error": error}, status=400 if error else 200
+        request, "ingest/upload.html", {"sources": Source.objects.filter(kind=Source.Kind.AFFILIATE), "error": error}, status=400 if error else 200
     )
 
 
@@ -81,7 +81,7 @@ def mapping_screen(request: HttpRequest, token: str) -> HttpResponse:
         reader = open_source(up.path)
         resolved = mapping_resolve(reader=reader, source_name=up.source_name)
     except UserError as exc:
-        return render(request, "ingest/upload.html", {"sources": Source.objects.all(), "error": exc.message},
+        return render(request, "ingest/upload.html", {"sources": Source.objects.filter(kind=Source.Kind.AFFILIATE), "error": exc.message},
                       status=400)
     mapping = resolved.mapping
     if request.method == "POST":
