@@ -311,7 +311,10 @@ def mapping_lines(layout: VoterLayout) -> list[str]:
 def _clean(s: pl.Series) -> pl.Series:
     """Trimmed, runs of spaces collapsed, placeholders empty (null)."""
     out = s.str.replace_all(r"\s+", " ").str.strip_chars()
-    return pl.Series(s.name, [None if v is None or v.upper() in _NULLS else v for v in out.to_list()], dtype=pl.Utf8)
+    frame = pl.DataFrame({"v": out})
+    return frame.select(
+        pl.when(pl.col("v").str.to_uppercase().is_in(list(_NULLS))).then(None).otherwise(pl.col("v")).alias(s.name)
+    ).to_series()
 
 
 def _upper(s: pl.Series) -> pl.Series:
