@@ -138,7 +138,11 @@ def _fixed_layout() -> VoterLayout:
 def test_fixed_width_state_file_with_saved_layout_reused_by_name_and_reloaded(
     tmp_path: Path, warehouse: Warehouse
 ) -> None:
-    from unionhall.elections.voter_layouts import voter_layout_get, voter_layout_list, voter_layout_save
+    from unionhall.elections.voter_layouts import (
+        voter_layout_get,
+        voter_layout_list,
+        voter_layout_save,
+    )
 
     voter_layout_save(name="West Virginia SOS", layout=_fixed_layout())
     assert [r["name"] for r in voter_layout_list()] == ["West Virginia SOS"]
