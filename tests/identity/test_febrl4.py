@@ -88,7 +88,4 @@ def test_febrl4_cross_list_f1(warehouse: Warehouse, tmp_path: Path) -> None:
     assert all(true_person(a) == true_person(b) for a, b in predicted & truth)
     assert precision >= 0.999, (precision, recall, f1)
     assert within_list_false <= 5
-    # Reached so far: precision 1.0, recall 0.969, F1 0.984. The issue asks for 0.995;
-    # what is missing are dup records with two or three fields replaced (see
-    # docs/identity.md). This floor keeps what has been reached from regressing.
-    assert f1 >= 0.98, (precision, recall, f1)
+    assert f1 >= 0.995, (precision, recall, f1)

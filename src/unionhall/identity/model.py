@@ -19,7 +19,8 @@ import json
 import logging
 import math
 import re
-from dataclasses import dataclass
+import time
+from dataclasses import dataclass, field
 from typing import Any
 
 import duckdb
@@ -31,8 +32,8 @@ PairKind = str  # "member_voter" | "member_member"
 
 # Columns every Splink input table carries (members and voters alike).
 INPUT_COLUMNS = (
-    "unique_id", "source_name", "given", "surname", "given_rel", "dob", "birth_year",
-    "birth_month", "addr_num", "addr_street", "zip5", "city", "phone", "email", "pending",
+    "unique_id", "source_name", "given", "surname", "given_rel", "dob", "dob_digits", "birth_year",
+    "birth_month", "addr_num", "addr_street", "addr_extra", "zip5", "city", "phone", "email", "pending",
 )
 
 
@@ -118,8 +119,7 @@ def _dob_full() -> dict[str, Any]:
             _level("l.dob = r.dob", "exact"),
             _level("year(l.dob) = year(r.dob) AND month(l.dob) = day(r.dob) "
                    "AND day(l.dob) = month(r.dob)", "day and month swapped"),
-            _level("damerau_levenshtein(strftime(l.dob, '%Y%m%d'), strftime(r.dob, '%Y%m%d')) <= 1",
-                   "one digit mistyped"),
+            _level("damerau_levenshtein(l.dob_digits, r.dob_digits) <= 1", "one digit mistyped"),
             _level("l.birth_year = r.birth_year AND (l.dob IS NULL OR r.dob IS NULL) "
                    "AND (l.birth_month IS NULL OR r.birth_month IS NULL "
                    "OR l.birth_month = r.birth_month)", "partial date agrees"),
@@ -143,11 +143,8 @@ def _birth_year() -> dict[str, Any]:
     }
 
 
-def _address() -> dict[str, Any]:
-    return {
-        "output_column_name": "address",
-        "comparison_description": "house number, street, ZIP, city",
-        "comparison_levels": [
+def _address(*, with_city: bool = True) -> dict[str, Any]:
+    levels = [
             _null("addr_street"),
             _level("l.addr_num = r.addr_num AND l.addr_street = r.addr_street AND l.zip5 = r.zip5",
                    "same house, street and ZIP"),
@@ -157,7 +154,50 @@ def _address() -> dict[str, Any]:
             _level("jaro_winkler_similarity(l.addr_street, r.addr_street) >= 0.88 "
                    "AND damerau_levenshtein(l.zip5, r.zip5) <= 1", "similar street, ZIP typo"),
             _level("l.zip5 = r.zip5", "same ZIP"),
-            _level("l.city = r.city", "same city"),
+            *([_level("l.city = r.city", "same city")] if with_city else []),
+            _ELSE,
+    ]
+    return {
+        "output_column_name": "address",
+        "comparison_description": "house number, street, ZIP" + (", city" if with_city else ""),
+        "comparison_levels": levels,
+    }
+
+
+_NOSPACE = "regexp_replace({c}, '[^A-Z0-9]', '', 'g')"
+
+
+def _second_line() -> dict[str, Any]:
+    """The unit or building/property line (member lists only)."""
+    street_l, street_r = _NOSPACE.format(c="l.addr_street"), _NOSPACE.format(c="r.addr_street")
+    return {
+        "output_column_name": "address_line_2",
+        "comparison_description": "second address line (unit, building, property)",
+        "comparison_levels": [
+            {"sql_condition": "addr_extra_l IS NULL AND addr_extra_r IS NULL",
+             "label_for_charts": "missing", "is_null_level": True},
+            _level("l.addr_extra = r.addr_extra", "exact"),
+            _level("jaro_winkler_similarity(l.addr_extra, r.addr_extra) >= 0.90", "similar"),
+            # the street in one record's second line and the other way round
+            _level(f"jaro_winkler_similarity(l.addr_extra, {street_r}) >= 0.90 "
+                   f"OR jaro_winkler_similarity(r.addr_extra, {street_l}) >= 0.90",
+                   "swapped with the street line"),
+            _level("l.addr_extra IS NULL OR r.addr_extra IS NULL", "only one has one"),
+            _ELSE,
+        ],
+    }
+
+
+def _city() -> dict[str, Any]:
+    return {
+        "output_column_name": "city",
+        "comparison_description": "city / suburb",
+        "comparison_levels": [
+            _null("city"),
+            _level("l.city = r.city", "exact"),
+            _level("jaro_winkler_similarity(l.city, r.city) >= 0.90", "similar"),
+            # a move: the address comparison already counts it (else it is counted twice)
+            _neutral("l.zip5 IS DISTINCT FROM r.zip5", "different, and so is the ZIP (counted in address)"),
             _ELSE,
         ],
     }
@@ -217,6 +257,15 @@ MEMBER_MEMBER_BLOCKING = (
     "l.given = r.surname AND l.zip5 = r.zip5",
     "l.surname = r.given AND l.zip5 = r.zip5",
     "l.addr_num = r.addr_num AND l.zip5 = r.zip5",
+    # a new house number on the same street; the second line or the city where the
+    # street line or the ZIP was mistyped
+    "l.addr_street = r.addr_street AND l.zip5 = r.zip5",
+    "l.addr_extra = r.addr_extra AND l.city = r.city",
+    "l.surname = r.surname AND l.city = r.city",
+    "l.addr_num = r.addr_num AND l.city = r.city",
+    "l.given = r.given AND l.city = r.city",
+    "l.given = r.given AND l.addr_street = r.addr_street",
+    "l.addr_num = r.addr_num AND l.addr_extra = r.addr_extra",
 )
 
 
@@ -233,7 +282,8 @@ def settings_for(kind: PairKind) -> dict[str, Any]:
             "retain_matching_columns": True,
             "additional_columns_to_retain": ["source_name"],
         }
-    comparisons = [_first_name(), _last_name(), _dob_full(), _address(), _phone(), _email()]
+    comparisons = [_first_name(), _last_name(), _dob_full(), _address(with_city=False), _second_line(),
+                   _city(), _phone(), _email()]
     return {
         "link_type": "dedupe_only",
         "unique_id_column_name": "unique_id",
@@ -253,6 +303,7 @@ class Prediction:
     model_json: str
     chart: list[dict[str, Any]]
     trained: bool
+    seconds: dict[str, float] = field(default_factory=dict)  # where the time went
 
 
 def _linker(con: duckdb.DuckDBPyConnection, kind: PairKind, settings: dict[str, Any] | str) -> Any:
@@ -318,6 +369,8 @@ def predict(
 ) -> Prediction:
     """Train (or load) the model of `kind` and score the pairs with a pending record."""
     con = duckdb.connect()
+    secs: dict[str, float] = {}
+    t0 = time.perf_counter()
     try:
         con.execute("SET threads TO 2")
         con.register("members_arrow", members)
@@ -327,8 +380,11 @@ def predict(
             con.execute("CREATE TABLE voters AS SELECT * FROM voters_arrow")
         trained = saved_model is None
         linker = _linker(con, kind, saved_model if saved_model else settings_for(kind))
+        secs["load"] = time.perf_counter() - t0
         if trained:
+            t0 = time.perf_counter()
             _train(linker, kind, seed=seed, u_pairs=u_pairs, em_pairs=em_pairs)
+            secs["train"] = time.perf_counter() - t0
         model_json = json.dumps(linker.misc.save_model_to_json(overwrite=True))
         chart = chart_records(linker)
         n_pending = con.execute(
@@ -336,10 +392,14 @@ def predict(
             + (" UNION ALL SELECT count(*) FROM voters WHERE pending" if voters is not None else "")
         ).fetchall()
         if sum(int(r[0]) for r in n_pending) == 0:
-            return Prediction(_empty_pairs(), model_json, chart, trained)
+            return Prediction(_empty_pairs(), model_json, chart, trained, secs)
+        t0 = time.perf_counter()
         pred = linker.inference.predict(threshold_match_probability=min_probability, warning_mode="never")
+        secs["predict"] = time.perf_counter() - t0
+        t0 = time.perf_counter()
         pairs = _pairs_with_evidence(con, pred.physical_name, linker)
-        return Prediction(pairs, model_json, chart, trained)
+        secs["evidence"] = time.perf_counter() - t0
+        return Prediction(pairs, model_json, chart, trained, secs)
     finally:
         con.close()
 

@@ -17,6 +17,27 @@ from unionhall.warehouse import Warehouse
 NAME = "nullif(trim(regexp_replace(upper(strip_accents(coalesce({c}, ''))), '[^A-Z ]', '', 'g')), '')"
 UNIT = r"'\s+(APT|UNIT|STE|SUITE|#|LOT|RM|ROOM|BLDG|FL|TRLR|SPC|APARTMENT|NO)\b.*$'"
 
+# Date of birth as YYYYMMDD digits, also when the date itself is impossible (a typo such
+# as 1993-18-19 or 02/30/1980): one mistyped digit is still evidence.
+DOB_DIGITS = r"""coalesce(strftime(m.dob, '%Y%m%d'),
+    CASE WHEN regexp_matches(trim(m.dob_raw), '^(1[89]|20)[0-9]{2}[-/]?[0-9]{2}[-/]?[0-9]{2}$')
+         THEN regexp_replace(m.dob_raw, '[^0-9]', '', 'g')
+         WHEN regexp_matches(trim(m.dob_raw), '^[0-9]{1,2}[-/][0-9]{1,2}[-/](1[89]|20)[0-9]{2}$')
+         THEN right(trim(m.dob_raw), 4) || lpad(regexp_extract(trim(m.dob_raw), '^([0-9]+)', 1), 2, '0')
+              || lpad(regexp_extract(trim(m.dob_raw), '^[0-9]+[-/]([0-9]+)', 1), 2, '0') END)"""
+
+# The second address line: the standardized unit if there is one, else what the file
+# wrote between the street line and the city/state/ZIP (a building, village or property
+# name the standardizer has no field for; the import keeps it in `address_raw`). Letters
+# and digits only, so a space inserted or lost in typing does not matter.
+EXTRA = r"""nullif(regexp_replace(upper(strip_accents(coalesce(
+    m.addr_line2,
+    array_to_string(list_filter(string_split(m.address_raw, ',')[2:],
+        p -> NOT (upper(trim(p)) = upper(trim(coalesce(m.city, '')))
+                  OR regexp_matches(trim(p), '(^|\s)[0-9]{3,5}(-[0-9]{4})?$')
+                  OR regexp_matches(trim(p), '^[A-Za-z]{2,3}$'))), ' '),
+    ''))), '[^A-Z0-9]', '', 'g'), '')"""
+
 
 def _name(col: str) -> str:
     return NAME.format(c=col)
@@ -83,6 +104,7 @@ def members_prepare(warehouse: Warehouse) -> None:
                {_name('m.first_name')} AS given,
                {_name('m.last_name')} AS surname,
                m.dob,
+               {DOB_DIGITS} AS dob_digits,
                coalesce(year(m.dob),
                         try_cast(regexp_extract(m.dob_raw, '(1[89][0-9][0-9]|20[0-9][0-9])') AS INTEGER)
                ) AS birth_year,
@@ -95,6 +117,7 @@ def members_prepare(warehouse: Warehouse) -> None:
                       regexp_replace(regexp_replace(split_part(m.addr_line1, ',', 1),
                                                     '^[0-9]+[A-Z]?\\s+', ''), {UNIT}, '')))), '')
                  AS addr_street,
+               {EXTRA} AS addr_extra,
                nullif(left(m.zip5, 5), '') AS zip5,
                nullif(upper(trim(m.city)), '') AS city,
                nullif(m.phone, '') AS phone,
@@ -124,11 +147,13 @@ def voters_prepare(warehouse: Warehouse, *, since_load_id: int) -> None:
                {_name('v.first_name')} AS given,
                {_name('v.last_name')} AS surname,
                NULL::DATE AS dob,
+               NULL::VARCHAR AS dob_digits,
                v.birth_year,
                NULL::INTEGER AS birth_month,
                nullif(regexp_extract(v.res_street_address, '^([0-9]+[A-Z]?)\\s', 1), '') AS addr_num,
                nullif(trim(regexp_replace(regexp_replace(upper(v.res_street_address), '^[0-9]+[A-Z]?\\s+', ''),
                       {UNIT}, '')), '') AS addr_street,
+               NULL::VARCHAR AS addr_extra,
                nullif(left(v.zip_code, 5), '') AS zip5,
                nullif(upper(trim(v.res_city_desc)), '') AS city,
                CASE WHEN length(regexp_replace(coalesce(v.full_phone_number, ''), '[^0-9]', '', 'g')) = 10
@@ -150,7 +175,7 @@ def voters_prepare(warehouse: Warehouse, *, since_load_id: int) -> None:
 
 SPLINK_SELECT = """
     SELECT unique_id, source_name, given, surname, coalesce({rel}, []::VARCHAR[]) AS given_rel,
-           dob, birth_year, birth_month, addr_num, addr_street, zip5, city, phone, email, pending
+           dob, dob_digits, birth_year, birth_month, addr_num, addr_street, addr_extra, zip5, city, phone, email, pending
     FROM {table} t {join}
 """
 
