@@ -217,7 +217,7 @@ def _toml_dump(data: dict[str, Any]) -> str:
     """TOML for a layout dict (scalars, lists, tables, one array of tables)."""
     lines = [f"{k} = {_toml_value(v)}" for k, v in data.items() if not isinstance(v, dict)]
     for key, table in data.items():
-        if not isinstance(table, dict):
+        if not isinstance(table, dict) or not table:
             continue
         lines += ["", f"[{key}]"]
         for k, v in table.items():
@@ -299,7 +299,7 @@ def mapping_lines(layout: VoterLayout) -> list[str]:
     for col, rule in layout.mapping.columns.items():
         target = "(not loaded)" if rule.field in (CUSTOM, SKIP) else rule.field
         # Say why only when it is not plain from the header name.
-        why = f"  ({rule.reason})" if rule.reason and not rule.reason.startswith(("header ", "from the")) else ""
+        why = f"  ({rule.reason})" if rule.reason and not rule.reason.startswith(("header ", "from the", "no voter")) else ""
         out.append(f"{col.ljust(width)} -> {target}{why}")
     return out
 

@@ -102,3 +102,38 @@ def voter_layout_resolve(*, value: str | None) -> VoterLayout | None:
     if p.is_file() or p.suffix.lower() in (".json", ".toml"):
         return VoterLayout.read(p)
     return voter_layout_get(name=value)
+
+
+def voter_upload_create(*, name: str, chunks: Any, data_dir: Any) -> tuple[str, str]:
+    """Store an uploaded voter file under the data directory; returns (token, path)."""
+    import secrets
+    from pathlib import Path
+
+    token = secrets.token_hex(12)
+    folder = Path(data_dir) / "uploads" / "voterfiles" / token
+    folder.mkdir(parents=True)
+    target = folder / (Path(name).name or "voterfile")
+    with target.open("wb") as fh:
+        for chunk in chunks:
+            fh.write(chunk)
+    return token, str(target)
+
+
+def voter_import_submit(
+    *, path: str, state: str, layout: VoterLayout, save_layout: str | None, user: Any
+) -> Any:
+    """Queue the load of a voter file with a confirmed layout; returns the Job."""
+    from unionhall.elections.vendor import state_check
+    from unionhall.jobs.runner import job_submit
+
+    problems = layout.mapping.problems()
+    if problems:
+        raise UserError("; ".join(problems))
+    if save_layout:
+        _slug(save_layout)
+    return job_submit(
+        kind="elections.import_voterfile_vendor",
+        params={"path": path, "state": state_check(state), "layout": layout.to_dict(),
+                "save_layout": save_layout or None},
+        user=user,
+    )

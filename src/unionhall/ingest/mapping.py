@@ -306,6 +306,8 @@ class TargetSchema:
     zip_header_wins: frozenset[str] = frozenset()
     combined: tuple[tuple[str, tuple[str, ...]], ...] = ()
     prefixes: tuple[str, ...] = ()
+    unmapped: str = "kept as a custom field"
+    """What happens to a column mapped to nothing (said in suggestion reasons)."""
     exact: dict[str, tuple[str, str | None]] = field(default_factory=dict, compare=False)
 
     def __post_init__(self) -> None:
@@ -480,7 +482,7 @@ def suggest_mapping(
             fld, ptype, share, reason = by_content
             rule = ColumnRule(fld, ptype, confidence=0.6, reason=f"{share:.0%} of the values {reason}")
         else:
-            rule = ColumnRule(CUSTOM, confidence=0.5, reason=f"no {ts.name} field recognised; kept as a custom field")
+            rule = ColumnRule(CUSTOM, confidence=0.5, reason=f"no {ts.name} field recognised; {ts.unmapped}")
         proposals.append((name, rule))
     # One column per single-valued field: keep the most confident, demote the others.
     best: dict[str, tuple[float, int]] = {}

@@ -56,8 +56,9 @@ def upload(request: HttpRequest) -> HttpResponse:
                 error = exc.message
             else:
                 return redirect("import-map", token=up.token)
+    sources = Source.objects.filter(kind=Source.Kind.AFFILIATE)
     return render(
-        request, "ingest/upload.html", {"sources": Source.objects.filter(kind=Source.Kind.AFFILIATE), "error": error}, status=400 if error else 200
+        request, "ingest/upload.html", {"sources": sources, "error": error}, status=400 if error else 200
     )
 
 
@@ -81,8 +82,8 @@ def mapping_screen(request: HttpRequest, token: str) -> HttpResponse:
         reader = open_source(up.path)
         resolved = mapping_resolve(reader=reader, source_name=up.source_name)
     except UserError as exc:
-        return render(request, "ingest/upload.html", {"sources": Source.objects.filter(kind=Source.Kind.AFFILIATE), "error": exc.message},
-                      status=400)
+        sources = Source.objects.filter(kind=Source.Kind.AFFILIATE)
+        return render(request, "ingest/upload.html", {"sources": sources, "error": exc.message}, status=400)
     mapping = resolved.mapping
     if request.method == "POST":
         try:

@@ -1,0 +1,77 @@
+"""The voter-file pages: upload, the ingest mapping screen with the voter schema, saved layouts."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import Client
+
+from tests.elections.conftest import q
+from tests.elections.vendor_factory import OHIO_HEADER, ohio_row
+from unionhall.jobs.models import Job
+from unionhall.jobs.runner import job_run
+from unionhall.warehouse import Warehouse
+
+pytestmark = pytest.mark.django_db
+
+
+def _csv(rows: list[dict[str, str]]) -> bytes:
+    lines = [",".join(OHIO_HEADER)] + [",".join(r[h] for h in OHIO_HEADER) for r in rows]
+    return ("\r\n".join(lines) + "\r\n").encode()
+
+
+@pytest.fixture
+def staff_client(client: Client) -> Client:
+    user = get_user_model().objects.create_user("coord", password="a-long-passw0rd!", is_staff=True)
+    client.force_login(user)
+    return client
+
+
+def test_voter_file_pages_need_staff(client: Client) -> None:
+    user = get_user_model().objects.create_user("organizer", password="a-long-passw0rd!")
+    client.force_login(user)
+    assert client.get("/elections/voter-files/").status_code == 302
+
+
+def test_upload_map_load_and_reuse_the_saved_layout(staff_client: Client, warehouse: Warehouse) -> None:
+    page = staff_client.get("/elections/voter-files/")
+    assert page.status_code == 200 and b"No layouts saved yet" in page.content
+    bad = staff_client.post("/elections/voter-files/", {
+        "state": "ZZ", "file": SimpleUploadedFile("oh.csv", _csv([ohio_row(1)]))})
+    assert bad.status_code == 400 and b"is not a US state code" in bad.content
+
+    resp = staff_client.post("/elections/voter-files/", {
+        "state": "OH", "file": SimpleUploadedFile("oh_20261001.csv", _csv([ohio_row(1), ohio_row(2)]))})
+    assert resp.status_code == 302
+    page = staff_client.get(resp["Location"])
+    html = page.content.decode()
+    assert page.status_code == 200 and "a OH voter file" in html
+    # The ingest mapping screen, with the voter fields and no phone-type column.
+    assert re.search(r'name="field_0"[^>]*>.*?<option value="registration_id"[^>]*selected', html, re.S)
+    assert "ptype_0" not in html and 'name="layout_name"' in html
+
+    fields = {f"field_{i}": r for i, r in enumerate(
+        ["custom", "county", "last_name", "first_name", "middle_name", "suffix", "dob", "registration_date",
+         "status", "party", "addr_line1", "addr_line2", "city", "state", "zip", "precinct_name", "precinct",
+         "congressional_district", "state_house_district", "state_senate_district"])}
+    refused = staff_client.post(resp["Location"], {**fields, "date_order": "MDY"})
+    assert refused.status_code == 400 and b"registration id" in refused.content
+
+    fields["field_0"] = "registration_id"
+    done = staff_client.post(resp["Location"], {**fields, "date_order": "MDY", "layout_name": "Ohio SOS"})
+    assert done.status_code == 302
+    job = job_run(job=Job.objects.get(kind="elections.import_voterfile_vendor"), warehouse=warehouse)
+    assert job.status == "succeeded", job.error
+    assert (job.result["rows_read"], job.result["rows_loaded"], job.result["saved_layout"]) == (2, 2, "Ohio SOS")
+    assert q(warehouse, "SELECT count(*) FROM voter WHERE ncid LIKE 'OH:%'") == [(2,)]
+
+    page = staff_client.get("/elections/voter-files/")
+    assert b"Ohio SOS" in page.content
+    resp2 = staff_client.post("/elections/voter-files/", {
+        "layout": "Ohio SOS", "file": SimpleUploadedFile("oh_20261008.csv", _csv([ohio_row(1)]))})
+    assert resp2.status_code == 302
+    html2 = staff_client.get(resp2["Location"]).content.decode()
+    assert "Using the saved layout <strong>Ohio SOS</strong>" in html2
