@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pytest
 from django.contrib.auth import get_user_model
@@ -75,3 +76,31 @@ def test_upload_map_load_and_reuse_the_saved_layout(staff_client: Client, wareho
     assert resp2.status_code == 302
     html2 = staff_client.get(resp2["Location"]).content.decode()
     assert "Using the saved layout <strong>Ohio SOS</strong>" in html2
+
+
+def test_person_page_works_for_another_states_voter(
+    client: Client, admin_user, load, warehouse: Warehouse, tmp_path: Path  # type: ignore[no-untyped-def]
+) -> None:
+    from tests.access.factories import login_verified
+    from tests.elections.nc_factory import polling, write_polling
+    from tests.elections.vendor_factory import load_vendor, write_csv
+    from unionhall.warehouse import core
+
+    path = write_csv(tmp_path / "oh_20261001.csv", OHIO_HEADER,
+                     [ohio_row(7, COUNTY_NUMBER="Franklin", FIRST_NAME="OLIVE", PRECINCT_NAME="Columbus 1-A")])
+    load_vendor(warehouse, path, state="OH")
+    load("polling", write_polling(tmp_path / "polling_place_20261103.csv", [
+        polling("COLUMBUS 1-A", county_name="FRANKLIN", polling_place_name="FRANKLIN PARK CONSERVATORY",
+                city="COLUMBUS", state="OH")]))
+    pid = q(warehouse, "SELECT person_id FROM voter_person WHERE ncid = 'OH:OH0000000007'")[0][0]
+    saved = core._current
+    core._current = warehouse
+    try:
+        login_verified(client, admin_user)
+        resp = client.get(f"/elections/people/{pid}/")
+    finally:
+        core._current = saved
+    assert resp.status_code == 200
+    html = resp.content.decode()
+    for text in ("OLIVE", "ACTIVE", "FRANKLIN PARK CONSERVATORY", "COLUMBUS 1-A", "OH0000000007"):
+        assert text in html, text

@@ -728,10 +728,10 @@ def _import(
     cur.execute("CREATE TEMP TABLE _el_vvcounty (county_desc VARCHAR, county_id INTEGER)")
     cur.executemany("INSERT INTO _el_vvcounty VALUES (?, ?)", [[k, v] for k, v in county_ids.items()])
     cur.execute(
-        "UPDATE _el_vvstage SET county_id = coalesce("
-        "(SELECT c.county_id FROM _el_vvcounty c WHERE c.county_desc IS NOT DISTINCT FROM _el_vvstage.county_desc), ?)",
-        [fips],
+        "UPDATE _el_vvstage SET county_id = c.county_id FROM _el_vvcounty c "
+        "WHERE c.county_desc = _el_vvstage.county_desc"
     )
+    cur.execute("UPDATE _el_vvstage SET county_id = ? WHERE county_id IS NULL", [fips])
     # Ids are unique in a state: a second row with the same id is quarantined.
     dupes = cur.execute(
         """
