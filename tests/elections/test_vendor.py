@@ -105,6 +105,9 @@ def test_vendor_csv_in_cp1252_loads_and_reconciles(tmp_path: Path, warehouse: Wa
         SELECT p.last_name, p.state, p.county FROM person p JOIN voter_person m USING (person_id)
         WHERE m.ncid LIKE 'PA:%' ORDER BY 1""")
     assert people == [("BRONTË", "PA", "ALLEGHENY"), ("GARCÍA", "PA", "PHILADELPHIA"), ("O'NEIL", "PA", "ALLEGHENY")]
+    # What NC's columns cannot hold: unmapped columns as JSON (birth year only: no date).
+    assert q(warehouse, "SELECT ncid, birth_date, extra->>'Shoe Size' FROM voter_extra ORDER BY 1") == [
+        ("PA:LALPA001", None, "10"), ("PA:LALPA002", None, "7"), ("PA:LALPA003", None, "8")]
     again = load_vendor(warehouse, path, state="PA")
     assert again.already_loaded and again.load_id == rec.load_id
 
@@ -162,6 +165,8 @@ def test_fixed_width_state_file_with_saved_layout_reused_by_name_and_reloaded(
     assert q(warehouse, "SELECT county_id, county_desc FROM voter GROUP BY ALL ORDER BY 1") == [
         (54001, "CABELL"), (54002, "KANAWHA")]
     assert q(warehouse, "SELECT birth_year FROM voter WHERE voter_reg_num = '00000001'") == [(1970,)]
+    assert q(warehouse, "SELECT birth_date, extra FROM voter_extra WHERE ncid = 'WV:00000001'") == [
+        (dt.date(1970, 3, 4), None)]
 
     # A week later: Bob moved, Kim is gone, Dee is new; the saved layout is reused by name.
     week2 = [

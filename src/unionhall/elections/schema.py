@@ -255,10 +255,30 @@ def _create_absentee(be: DuckDBBackend) -> None:
     )
 
 
+def _create_voter_extra(be: DuckDBBackend) -> None:
+    _run(
+        be,
+        # What other states' and vendors' files say beyond NC's columns (elections/vendor.py):
+        # one row per registration, rewritten by each load of its state.
+        """
+        CREATE TABLE voter_extra (
+          county_id INTEGER NOT NULL,
+          voter_reg_num VARCHAR NOT NULL,
+          ncid VARCHAR NOT NULL,
+          state VARCHAR NOT NULL,
+          birth_date DATE,
+          extra JSON,                  -- unmapped columns: {"column": "value"}
+          load_id BIGINT NOT NULL
+        )
+        """,
+    )
+
+
 MIGRATIONS: list[Migration] = [
     Migration(2026113010, "elections: load log, quarantine, flags", _create_load_log),
     Migration(2026113011, "elections: voter, voter history, voter-person", _create_voter),
     Migration(2026113012, "elections: vote history and participation", _create_vote_history),
     Migration(2026113013, "elections: polling places", _create_polling_place),
     Migration(2026113014, "elections: absentee events and ballot status", _create_absentee),
+    Migration(2026113015, "elections: voter extras of other states and vendors", _create_voter_extra),
 ]

@@ -12,6 +12,9 @@ Ids are state-aware so states never collide: the registration's `ncid` (the stat
 the person link uses) is `"OH:" + the file's id`, and counties get ids in the state's own
 range, state FIPS x 1000 + n (Ohio's counties are 39001...; NC's own file keeps 1-100),
 allocated by county name in order of first appearance and reused on every reload.
+
+What NC's columns have no room for goes to `voter_extra`: the full date of birth and the
+columns mapped to no voter field (as JSON), one row per registration.
 """
 
 from __future__ import annotations
@@ -297,7 +300,7 @@ def mapping_lines(layout: VoterLayout) -> list[str]:
     width = max((len(c) for c in layout.mapping.columns), default=0)
     out = []
     for col, rule in layout.mapping.columns.items():
-        target = "(not loaded)" if rule.field in (CUSTOM, SKIP) else rule.field
+        target = {CUSTOM: "(kept in voter_extra)", SKIP: "(not loaded)"}.get(rule.field, rule.field)
         # Say why only when it is not plain from the header name.
         why = f"  ({rule.reason})" if rule.reason and not rule.reason.startswith(("header ", "from the", "no voter")) else ""
         out.append(f"{col.ljust(width)} -> {target}{why}")
@@ -582,6 +585,8 @@ def _normalize_batch(
         pl.Series("address_withheld", withheld, dtype=pl.Utf8),
         pl.Series("_line", row_numbers, dtype=pl.Int64),
         pl.Series("_raw", raws, dtype=pl.Utf8),
+        pl.Series("_birth_date", dob, dtype=pl.Date),
+        _extra_json(frame, mapping),
     )
 
     # Rows that cannot be loaded: no id, no last name, an empty county when counties are mapped.
@@ -611,6 +616,19 @@ def _normalize_batch(
     dropped = {row_numbers[i] for i in range(n) if not keep[i]}
     flag_rows = [(row_numbers[i], c, v, r) for i, c, v, r in flags if row_numbers[i] not in dropped]
     return _Norm(frame=df.filter(mask), flags=flag_rows, rejects=rejects, keys=keys)
+
+
+def _extra_json(frame: pl.DataFrame, mapping: ColumnMapping) -> pl.Series:
+    """The columns mapped to no voter field (custom) as one JSON object per row; null if all empty."""
+    cols = [c for c in frame.columns if mapping.rule(c).field == CUSTOM]
+    if not cols:
+        return pl.Series("_extra", [None] * frame.height, dtype=pl.Utf8)
+    clean = pl.DataFrame([_clean(frame[c]) for c in cols])
+    return clean.select(
+        pl.when(pl.any_horizontal(pl.all().is_not_null()))
+        .then(pl.struct(pl.all()).struct.json_encode())
+        .alias("_extra")
+    ).to_series()
 
 
 def _county_key(v: str) -> str:
@@ -773,6 +791,10 @@ def _import(
             "INSERT INTO _el_vrejkeys VALUES (?, ?)",
             [(county_ids.get(c, fips) if c else fips, r) for r, c in keys],
         )
+    cur.execute("DROP TABLE IF EXISTS _el_vvextra")
+    cur.execute(
+        "CREATE TEMP TABLE _el_vvextra AS SELECT county_id, voter_reg_num, ncid, _birth_date, _extra FROM _el_vvstage"
+    )
     cols = ", ".join(ncvoter_layout().column_names)
     cur.execute("DROP TABLE IF EXISTS _el_vn")
     cur.execute(f"CREATE TEMP TABLE _el_vn AS SELECT _line, {cols}, address_withheld FROM _el_vvstage")  # noqa: S608
@@ -781,10 +803,25 @@ def _import(
 
     say(65, "comparing with the registrations already loaded")
     _apply(cur, load_id=load_id, snapshot=snapshot.isoformat(), rec=rec)
+    # The date of birth and the unmapped columns, which NC's columns have no room for.
+    cur.execute(
+        """
+        DELETE FROM voter_extra USING _el_vvextra e
+        WHERE voter_extra.county_id = e.county_id AND voter_extra.voter_reg_num = e.voter_reg_num
+        """
+    )
+    cur.execute(
+        """
+        INSERT INTO voter_extra
+        SELECT county_id, voter_reg_num, ncid, ?, _birth_date, _extra::JSON, ? FROM _el_vvextra
+        WHERE _birth_date IS NOT NULL OR _extra IS NOT NULL
+        """,
+        [state, load_id],
+    )
     say(85, "updating persons")
     person_upsert_from_voters(warehouse=warehouse, load_id=load_id)
     rec.rows_flagged = flagged_rows(cur, load_id)
-    for t in ("_el_vn", "_el_vcmp", "_el_vgone", "_el_vrejkeys"):
+    for t in ("_el_vn", "_el_vcmp", "_el_vgone", "_el_vrejkeys", "_el_vvextra"):
         cur.execute(f"DROP TABLE IF EXISTS {t}")
     load_record(cur, rec, info=info, job_id=job_id)
     say(100, f"{rec.new:,} new, {rec.changed:,} changed, {rec.removed:,} removed")

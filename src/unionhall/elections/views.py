@@ -137,7 +137,7 @@ def voter_file_map(request: HttpRequest, token: str) -> HttpResponse:
             "rows": rows, "origin": "suggested" if resolved.suggested else "layout",
             "layout_name": layout.name or "", "notes": resolved.notes,
             "fields": list(VOTER_FIELDS.items()), "custom": CUSTOM, "skip": SKIP, "phone_types": (),
-            "custom_label": "not loaded", "date_order": layout.mapping.date_order, "errors": errors,
+            "custom_label": "keep in voter_extra", "date_order": layout.mapping.date_order, "errors": errors,
         },
         status=400 if errors else 200,
     )

@@ -233,6 +233,6 @@ VOTER_TARGET = target_schema_register(
         }),
         combined=(("full_name", ("first_name", "last_name")),),
         prefixes=("voters", "vb tsmart", "vb vf", "vb voterbase", "vb", "tsmart", "vf"),
-        unmapped="not loaded",
+        unmapped="kept in voter_extra",
     )
 )
