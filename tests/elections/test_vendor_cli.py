@@ -70,3 +70,7 @@ def test_vendor_voterfile_cli_suggests_saves_and_reuses_a_layout(tmp_path: Path)
     out4 = run_cli("import", "voterfile", str(nc), "--json", env=env)
     assert out4.returncode == 0, out4.stderr
     assert json.loads(out4.stdout)["kind"] == "voterfile"
+    nc2 = write_ncvoter(tmp_path / "ncvoter_20261008.txt", [voter(1), voter(2)])
+    out5 = run_cli("import", "voterfile", str(nc2), "--state", "NC", "--json", env=env)
+    assert out5.returncode == 0, out5.stderr
+    assert (json.loads(out5.stdout)["kind"], json.loads(out5.stdout)["new"]) == ("voterfile", 1)

@@ -68,6 +68,16 @@ def _nc_check(file: Path) -> None:
         )
 
 
+def _is_ncvoter(path: Path) -> bool:
+    from unionhall.elections.files import layout_guess, read_first_line, split_header
+    from unionhall.errors import UserError
+
+    try:
+        return layout_guess(split_header(read_first_line(path, "utf-8"), "\t")) in ("ncvoter", "ncvoter_previous")
+    except UserError:
+        return False
+
+
 def _vendor(
     file: Path, *, state: str | None, layout: str | None, save_layout: str | None, write_layout: Path | None,
     as_of: str | None, encoding: str | None, json: bool,
@@ -89,6 +99,11 @@ def _vendor(
     if not code:
         raise UserError(f"{path.name}: give --state XX: the two-letter state whose voter file this is")
     code = state_check(code)
+    if code == "NC" and lay is None and save_layout is None and write_layout is None and _is_ncvoter(path):
+        # NC's official file keeps its own importer (county-scoped registrations, NCIDs).
+        _run("elections.import_voterfile",
+             {"path": str(path), "as_of": as_of, "encoding": encoding or "utf-8"}, json)
+        return
     if lay is None and encoding:
         from unionhall.elections.vendor import VoterLayout
         from unionhall.ingest.mapping import ColumnMapping
