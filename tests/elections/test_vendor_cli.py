@@ -31,6 +31,8 @@ def test_vendor_voterfile_cli_suggests_saves_and_reuses_a_layout(tmp_path: Path)
     text = _flat(out.stdout)
     assert "suggested mapping" in text and "SOS_VOTERID -> registration_id" in text
     assert "quarantined 1 x duplicate" in text
+    assert ("oh_20261001.csv: row 4: column SOS_VOTERID: registration OH:OH0000000002 in column "
+            "'SOS_VOTERID' already appears on row 3 (that row was loaded)") in text
 
     listed = run_cli("voter-layout", "list", env=env)
     assert listed.returncode == 0 and "Ohio SOS" in listed.stdout and "OH" in listed.stdout

@@ -44,6 +44,8 @@ def _run(kind: str, params: dict[str, Any], json: bool) -> None:
     out_console.print(table)
     for code, n in sorted(result.get("quarantine", {}).items()):
         out_console.print(f"  quarantined {n:,} x {code}")
+    for line in result.get("quarantine_examples", []):
+        out_console.print(f"    {line}", markup=False, highlight=False)
     for col, n in sorted(result.get("flags", {}).items()):
         out_console.print(f"  flagged {n:,} x unknown/unreadable {col}")
     for note in result.get("notes", []):

@@ -85,6 +85,15 @@ def import_voterfile_vendor(
     )
     result = rec.as_dict()
     result["mapping"] = mapping_lines(resolved)
+    # The first quarantined rows, as a person reads them: file, row, column, reason.
+    rows = ctx.warehouse.cursor().execute(
+        "SELECT row_number, column_name, reason FROM election_quarantine WHERE load_id = ? "
+        "ORDER BY row_number LIMIT 5",
+        [rec.load_id],
+    ).fetchall() if rec.rows_quarantined and not rec.already_loaded else []
+    result["quarantine_examples"] = [
+        f"{rec.file}: row {r}: " + (f"column {c}: " if c else "") + reason for r, c, reason in rows
+    ]
     if save_layout:
         # Saved only when the load commits (the app database write waits for the warehouse).
         resolved.state = resolved.state or state
