@@ -237,3 +237,19 @@ def test_ohio_and_nc_files_coexist_without_collisions(tmp_path: Path, warehouse:
                        state="OH")
     assert (rec2.removed, rec2.unchanged) == (1, 1)
     assert q(warehouse, "SELECT ncid FROM voter WHERE NOT in_file ORDER BY 1") == [("NC2",), ("OH:NC1",)]
+
+
+@pytest.mark.parametrize("order", ["MDY", "DMY", "YMD"])
+def test_column_wise_dates_agree_with_the_ingest_date_parser(order: str) -> None:
+    import polars as pl
+
+    from unionhall.elections.vendor import _fast_dates
+    from unionhall.ingest.standardize.dates import parse_date
+
+    values = ["04/17/1990", "4/7/1990", "02/30/2001", "2001-02-03", "2001-2-3", "13/01/2000", "1990", "",
+              "12/31/1999", "31/12/1999", "2024-02-29", "2023-02-29", "00/01/2000"]
+    fast = _fast_dates(pl.Series(values), order).to_list()
+    for value, got in zip(values, fast, strict=True):
+        if got is not None:
+            assert got == parse_date(value, order)[0], value
+    assert sum(d is not None for d in fast) >= 3

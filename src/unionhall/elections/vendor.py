@@ -531,10 +531,14 @@ def _normalize_batch(
         s = get(fld)
         if s is None:
             return [None] * n
-        parsed = _per_value(s, lambda v: parse_date(v, mapping.date_order))
+        fast = _fast_dates(s, mapping.date_order).to_list()
+        slow = _per_value(
+            pl.Series([v if f is None else None for v, f in zip(s.to_list(), fast, strict=True)], dtype=pl.Utf8),
+            lambda v: parse_date(v, mapping.date_order)[0],
+        )
         res: list[dt.date | None] = []
-        for i, (raw, pd_) in enumerate(zip(s.to_list(), parsed, strict=True)):
-            d = pd_[0] if pd_ else None
+        for i, (raw, f, sl) in enumerate(zip(s.to_list(), fast, slow, strict=True)):
+            d = f if f is not None else sl
             if raw is not None and (d is None or d > snapshot or d.year < 1850):
                 why = "is not a readable date" if d is None else "is out of range"
                 flags.append((i, col_of(fld), raw, f"{fld} {raw!r} {why} (stored empty; the value is kept here)"))
@@ -616,6 +620,23 @@ def _normalize_batch(
     dropped = {row_numbers[i] for i in range(n) if not keep[i]}
     flag_rows = [(row_numbers[i], c, v, r) for i, c, v, r in flags if row_numbers[i] not in dropped]
     return _Norm(frame=df.filter(mask), flags=flag_rows, rejects=rejects, keys=keys)
+
+
+_SLASH_DATE = r"^\d{1,2}/\d{1,2}/\d{4}$"
+_ISO_DATE = r"^\d{4}-\d{2}-\d{2}$"
+
+
+def _fast_dates(s: pl.Series, order: str) -> pl.Series:
+    """Column-wise parse of the two common shapes (a/b/yyyy in the layout's order, ISO);
+    null where the shape is different or the date impossible (the ingest parser decides)."""
+    slash = {"MDY": "%m/%d/%Y", "DMY": "%d/%m/%Y"}.get(order)
+    frame = pl.DataFrame({"v": s})
+    exprs = [pl.when(pl.col("v").str.contains(_ISO_DATE)).then(pl.col("v").str.to_date("%Y-%m-%d", strict=False))]
+    if slash:
+        exprs.append(
+            pl.when(pl.col("v").str.contains(_SLASH_DATE)).then(pl.col("v").str.to_date(slash, strict=False))
+        )
+    return frame.select(pl.coalesce(exprs).alias("d")).to_series()
 
 
 def _extra_json(frame: pl.DataFrame, mapping: ColumnMapping) -> pl.Series:
