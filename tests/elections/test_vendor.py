@@ -253,3 +253,21 @@ def test_column_wise_dates_agree_with_the_ingest_date_parser(order: str) -> None
         if got is not None:
             assert got == parse_date(value, order)[0], value
     assert sum(d is not None for d in fast) >= 2
+
+
+def test_street_address_in_parts_is_assembled_in_file_order(tmp_path: Path, warehouse: Warehouse) -> None:
+    header = ["LALVOTERID", "Voters_LastName", "Voters_FirstName", "Residence_Addresses_HouseNumber",
+              "Residence_Addresses_PrefixDirection", "Residence_Addresses_StreetName",
+              "Residence_Addresses_Designator", "Residence_Addresses_ApartmentType",
+              "Residence_Addresses_ApartmentNum", "Residence_Addresses_City"]
+    path = write_csv(tmp_path / "ga_20261001.csv", header, [
+        ["LALGA1", "Lee", "Kim", "12", "N", "Peachtree", "St", "Apt", "4B", "Atlanta"],
+        ["LALGA2", "Diaz", "Ana", "7", "", "Oak", "Ave", "", "", "Atlanta"],
+    ])
+    fields = {c: r.field for c, r in layout_resolve(path=path).layout.mapping.columns.items()}
+    assert fields["Residence_Addresses_HouseNumber"] == "house_number"
+    assert fields["Residence_Addresses_Designator"] == "street_name"
+    assert fields["Residence_Addresses_ApartmentNum"] == "addr_line2"
+    load_vendor(warehouse, path, state="GA")
+    assert q(warehouse, "SELECT res_street_address, county_id FROM voter ORDER BY voter_reg_num") == [
+        ("12 N PEACHTREE ST APT 4B", 13000), ("7 OAK AVE", 13000)]

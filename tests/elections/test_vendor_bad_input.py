@@ -130,3 +130,11 @@ def test_missing_and_empty_files(tmp_path: Path, warehouse: Warehouse) -> None:
     (tmp_path / "empty.csv").write_bytes(b"")
     with pytest.raises(UserError, match="empty"):
         vendor_voterfile_import(warehouse=warehouse, path=str(tmp_path / "empty.csv"), state="OH")
+
+
+def test_header_only_file_loads_nothing_and_reconciles(tmp_path: Path, warehouse: Warehouse) -> None:
+    rec = load_vendor(warehouse, write_csv(tmp_path / "oh_20261001.csv", OHIO_HEADER, []), state="OH")
+    assert (rec.rows_read, rec.rows_loaded, rec.rows_quarantined, rec.new) == (0, 0, 0, 0)
+    blank = write_csv(tmp_path / "oh_20261002.csv", OHIO_HEADER, [ohio_row(1), ["", "", ""], ohio_row(2)])
+    rec2 = load_vendor(warehouse, blank, state="OH")
+    assert (rec2.rows_read, rec2.rows_loaded, rec2.quarantine) == (3, 2, {"blank": 1})

@@ -616,7 +616,7 @@ def _normalize_batch(
             rejects.append((row_numbers[i], why[0], why[1], why[2], raws[i]))
             if reg_l[i]:
                 keys.append((reg_l[i], county_l[i]))
-    mask = pl.Series(keep)
+    mask = pl.Series("keep", keep, dtype=pl.Boolean)
     dropped = {row_numbers[i] for i in range(n) if not keep[i]}
     flag_rows = [(row_numbers[i], c, v, r) for i, c, v, r in flags if row_numbers[i] not in dropped]
     return _Norm(frame=df.filter(mask), flags=flag_rows, rejects=rejects, keys=keys)
@@ -765,7 +765,8 @@ def _import(
     county_ids = _county_ids(cur, fips=fips, names=staged["county_desc"].unique().to_list())
     cur.execute("DROP TABLE IF EXISTS _el_vvcounty")
     cur.execute("CREATE TEMP TABLE _el_vvcounty (county_desc VARCHAR, county_id INTEGER)")
-    cur.executemany("INSERT INTO _el_vvcounty VALUES (?, ?)", [[k, v] for k, v in county_ids.items()])
+    if county_ids:
+        cur.executemany("INSERT INTO _el_vvcounty VALUES (?, ?)", [[k, v] for k, v in county_ids.items()])
     cur.execute(
         "UPDATE _el_vvstage SET county_id = c.county_id FROM _el_vvcounty c "
         "WHERE c.county_desc = _el_vvstage.county_desc"
