@@ -8,6 +8,7 @@ from django.contrib.auth import get_user_model
 
 from unionhall.access.models import Committee, DataAgreement, RoleGrant
 from unionhall.warehouse import Warehouse
+from unionhall.warehouse.scope import person_member_bits_refresh
 
 PERSONS = [
     # id, first, last, state, county, phone, email, reg num, member_sources, member_locals
@@ -29,6 +30,7 @@ def load_persons(wh: Warehouse) -> None:
             "voter_reg_num, member_sources, member_locals) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [pid, first, last, f"{pid} MAIN ST", state, county, phone, email, reg, sources, locs],
         )
+    person_member_bits_refresh(cur)  # as the identity job does after writing memberships
 
 
 def committee_tree() -> dict[str, Committee]:

@@ -11,6 +11,7 @@ import ibis.expr.types as ir
 from unionhall.access.services import usage_record
 from unionhall.errors import ScopeError
 from unionhall.warehouse import Warehouse, person_base
+from unionhall.warehouse.scope import scoped_count
 
 PERSON_FIELDS = [
     "person_id", "first_name", "middle_name", "last_name", "suffix", "sex", "birth_date",
@@ -40,21 +41,23 @@ class PersonFilter:
 
 
 def _apply(t: ir.Table, f: PersonFilter) -> ir.Table:
+    """The filters as one `filter` call (on a scoped table it joins the row filter)."""
+    preds: list[ir.BooleanValue] = []
     if f.last_name:
-        t = t.filter(t.last_name.upper().startswith(f.last_name.upper()))
+        preds.append(t.last_name.upper().startswith(f.last_name.upper()))
     if f.first_name:
-        t = t.filter(t.first_name.upper().startswith(f.first_name.upper()))
+        preds.append(t.first_name.upper().startswith(f.first_name.upper()))
     if f.state:
-        t = t.filter(t.state == f.state.upper())
+        preds.append(t.state == f.state.upper())
     if f.county:
-        t = t.filter(t.county.upper() == f.county.upper())
+        preds.append(t.county.upper() == f.county.upper())
     if f.zip5:
-        t = t.filter(t.zip5 == f.zip5)
+        preds.append(t.zip5 == f.zip5)
     if f.registered is not None:
-        t = t.filter(t.voter_reg_num.notnull() if f.registered else t.voter_reg_num.isnull())
+        preds.append(t.voter_reg_num.notnull() if f.registered else t.voter_reg_num.isnull())
     if f.member_of:
-        t = t.filter(t.member_sources.contains(f.member_of))
-    return t
+        preds.append(t.member_sources.contains(f.member_of))
+    return t.filter(*preds) if preds else t
 
 
 def _jsonable(row: dict[str, Any]) -> dict[str, Any]:
@@ -66,7 +69,7 @@ def person_search(
 ) -> tuple[int, list[dict[str, Any]]]:
     """Total count and one page of the persons matching `filters` within the user's scope."""
     t = _apply(person_base(user=user, warehouse=warehouse), filters)
-    total = int(t.count().execute())
+    total = int(scoped_count(t).execute())
     page = t.select(*PERSON_FIELDS).order_by(["last_name", "first_name", "person_id"]).limit(limit, offset=offset)
     rows = [_jsonable(r) for r in page.to_pyarrow().to_pylist()]
     usage_record(user=user, action="search", detail={"filters": filters.as_dict(), "total": total}, persons=len(rows))
@@ -75,7 +78,7 @@ def person_search(
 
 def person_count(*, user: Any, filters: PersonFilter, warehouse: Warehouse | None = None) -> int:
     """How many persons match, within scope (counts are reads too: logged)."""
-    n = int(_apply(person_base(user=user, warehouse=warehouse), filters).count().execute())
+    n = int(scoped_count(_apply(person_base(user=user, warehouse=warehouse), filters)).execute())
     usage_record(user=user, action="search", detail={"filters": filters.as_dict(), "count_only": True}, persons=0)
     return n
 

@@ -574,6 +574,9 @@ def _memberships(warehouse: Warehouse) -> None:
         """
     )
     cur.execute("DROP TABLE _id_members")
+    from unionhall.warehouse.scope import person_member_bits_refresh  # the scope's membership bits
+
+    person_member_bits_refresh(cur)
 
 
 def identity_counts(*, warehouse: Warehouse) -> dict[str, Any]:

@@ -87,6 +87,7 @@ SCHEMA_MODULES: tuple[str, ...] = (
     "unionhall.elections.schema",
     "unionhall.ingest.schema",
     "unionhall.identity.schema",
+    "unionhall.access.schema",
 )
 
 

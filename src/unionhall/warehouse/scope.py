@@ -6,14 +6,22 @@ ScopeError. Which persons and fields are visible comes from
 `unionhall.access.scope.scope_paths_for` (committee roles and data agreements); this
 module turns those paths into one filter plus per-field masks, as an ibis expression,
 so every later list, count, report and export inherits the same rules.
+
+Membership tests use `person.member_source_bits` (one bit per affiliate source, kept
+by `person_member_bits_refresh` from `member_sources`) where the source has a bit: an
+integer test instead of reading a list column for every row. Sources without a bit
+(a new one not yet refreshed, or more than 63 of them) and locals are tested on the
+lists themselves, so the answer is the same either way.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
+import duckdb
 import ibis
+import ibis.expr.operations as ops
 import ibis.expr.types as ir
 
 from unionhall.errors import ScopeError
@@ -35,6 +43,12 @@ FIELD_GROUP_OF: dict[str, str] = {
     "email": "email",
     "birth_date": "dob",
 }
+# Derived from member_sources, for the row filter only: never returned (it would show
+# memberships the user's paths do not grant).
+BITS_COLUMN = "member_source_bits"
+MAX_SOURCE_BITS = 63  # bits 0..62 of a BIGINT (bit 63 is the sign)
+
+Geo = tuple[str | None, tuple[str, ...]]
 
 
 def _any(preds: Sequence[ir.BooleanValue]) -> ir.BooleanValue:
@@ -46,17 +60,9 @@ def _any(preds: Sequence[ir.BooleanValue]) -> ir.BooleanValue:
     return out
 
 
-def _who(t: ir.Table, path: Any) -> ir.BooleanValue:
-    if path.kind == "voters":
-        return t.voter_reg_num.notnull()
-    return _any(
-        [t.member_sources.contains(s) for s in path.sources]
-        + [t.member_locals.contains(loc) for loc in path.locals]
-    )
-
-
-def _geo(t: ir.Table, state: str | None, counties: tuple[str, ...]) -> ir.BooleanValue | None:
+def _geo(t: ir.Table, geo: Geo) -> ir.BooleanValue | None:
     # Counties are stored upper case (as the voter file writes them); committees too.
+    state, counties = geo
     preds = []
     if state:
         preds.append(t.state == state)
@@ -67,53 +73,203 @@ def _geo(t: ir.Table, state: str | None, counties: tuple[str, ...]) -> ir.Boolea
     return preds[0] if len(preds) == 1 else preds[0] & preds[1]
 
 
-def _path_predicate(t: ir.Table, path: Any) -> ir.BooleanValue:
-    geo = _geo(t, path.state, path.counties)
-    who = _who(t, path)
-    return who if geo is None else who & geo
-
-
-def _row_filter(t: ir.Table, paths: Sequence[Any]) -> ir.BooleanValue:
-    """Any path matches. Paths sharing a geography share one test of it, so the common
-    case (a CLC: its voters and its agreements' members) costs one geography check."""
-    by_geo: dict[tuple[str | None, tuple[str, ...]], list[ir.BooleanValue]] = {}
+def _by_geo(paths: Sequence[Any]) -> dict[Geo, list[Any]]:
+    out: dict[Geo, list[Any]] = {}
     for p in paths:
-        by_geo.setdefault((p.state, tuple(p.counties)), []).append(_who(t, p))
+        out.setdefault((p.state, tuple(p.counties)), []).append(p)
+    return out
+
+
+def _who(t: ir.Table, paths: Sequence[Any], bits: Mapping[str, int]) -> ir.BooleanValue:
+    """Any of `paths` (which share a geography) takes the person, geography aside."""
+    preds: list[ir.BooleanValue] = []
+    if any(p.kind == "voters" for p in paths):
+        preds.append(t.voter_reg_num.notnull())
+    sources = sorted({s for p in paths if p.kind == "members" for s in p.sources})
+    locals_ = sorted({loc for p in paths if p.kind == "members" for loc in p.locals})
+    mask = 0
+    for s in sources:
+        if s in bits:
+            mask |= 1 << bits[s]
+    if mask:
+        preds.append((t[BITS_COLUMN] & mask) != 0)
+    preds.extend(t.member_sources.contains(s) for s in sources if s not in bits)
+    preds.extend(t.member_locals.contains(loc) for loc in locals_)
+    return _any(preds)
+
+
+def _on(t: ir.Table, paths: Sequence[Any], bits: Mapping[str, int]) -> ir.BooleanValue:
+    """The person is on at least one of `paths`. Paths sharing a geography share one
+    test of it, so the common case (a CLC: its voters and its agreements' members)
+    costs one geography check and one membership test."""
     parts = []
-    for (state, counties), whos in by_geo.items():
-        geo = _geo(t, state, counties)
-        parts.append(_any(whos) if geo is None else geo & _any(whos))
+    for geo, group in _by_geo(paths).items():
+        g = _geo(t, geo)
+        who = _who(t, group, bits)
+        parts.append(who if g is None else g & who)
     return _any(parts)
 
 
-def scoped_persons(person: ir.Table, paths: Sequence[Any]) -> ir.Table:
-    """Apply visibility paths to a person table expression: filter rows, mask fields."""
-    if any(p.kind == "all" for p in paths):
-        return person
-    if not paths:
-        return person.filter(ibis.literal(False))
-    preds = [_path_predicate(person, p) for p in paths]
-    masked: dict[str, ir.Value] = {}
-    for col, group in FIELD_GROUP_OF.items():
-        granting = [pred for pred, p in zip(preds, paths, strict=True) if group in p.fields]
-        if len(granting) == len(preds):
-            continue  # every path grants it: no mask needed
-        masked[col] = ibis.ifelse(_any(granting), person[col], ibis.null(person[col].type()))
-    # Union membership is itself sensitive: show only the memberships a path grants.
-    member_paths = [(pred, p) for pred, p in zip(preds, paths, strict=True) if p.kind == "members"]
-    shown_sources = [ibis.ifelse(pred & person.member_sources.contains(s), s, ibis.null("string"))
-                     for pred, p in member_paths for s in p.sources]
-    shown_locals = [ibis.ifelse(pred & person.member_locals.contains(loc), loc, ibis.null("string"))
-                    for pred, p in member_paths for loc in p.locals]
-    masked["member_sources"] = _present(shown_sources)
-    masked["member_locals"] = _present(shown_locals)
-    return person.filter(_row_filter(person, paths)).mutate(**masked)
+def _row_filter(t: ir.Table, paths: Sequence[Any], bits: Mapping[str, int] | None = None) -> ir.BooleanValue:
+    """Any path matches."""
+    return _on(t, paths, bits or {})
 
 
-def _present(values: list[ir.StringValue]) -> ir.ArrayValue:
-    if not values:
+def _shown(t: ir.Table, column: str, by_geo: dict[Geo, set[str]]) -> ir.ArrayValue:
+    """The entries of a membership list that some path, whose geography holds, grants."""
+    by_geo = {g: v for g, v in by_geo.items() if v}
+    if not by_geo:
         return ibis.literal([], type="array<string>")
-    return ibis.array(values).filter(lambda v: v.notnull())
+
+    def granted(v: ir.StringValue) -> ir.BooleanValue:
+        parts = []
+        for geo, values in by_geo.items():
+            g = _geo(t, geo)
+            test = v.isin(sorted(values))
+            parts.append(test if g is None else g & test)
+        return _any(parts)
+
+    return ibis.coalesce(t[column].filter(granted), ibis.literal([], type="array<string>"))
+
+
+class ScopedTable(ir.Table):
+    """Person rows through the scope: one projection (the field masks) over one filter
+    of the person table (the row filter).
+
+    It is an ordinary ibis table; only `filter` and `count` know its shape. A row-wise
+    filter is moved into the one row filter, with each masked column it reads replaced
+    by its mask (so a filter on a masked field still matches nobody), and a count
+    counts that filter without computing any mask. That keeps the expression a single
+    SELECT: cheap to compile and to run, with exactly the semantics of filtering and
+    counting the masked rows.
+    """
+
+    __slots__ = ()
+
+    def _shape(self) -> tuple[ops.Project, ops.Filter] | None:
+        proj = self.op()
+        if isinstance(proj, ops.Project) and isinstance(proj.parent, ops.Filter):
+            return proj, proj.parent
+        return None
+
+    def filter(self, *predicates: Any) -> ir.Table:
+        masked = ir.Table.filter(self, *predicates)  # bound to the masked columns
+        shape = self._shape()
+        preds = masked.op().predicates
+        if shape is None or not all(_row_wise(p, shape[0]) for p in preds):
+            return masked
+        proj, rows = shape
+        base = rows.parent
+        names = list(base.schema.names)
+        unmask = {ops.Field(proj, k): v for k, v in proj.values.items()}
+        to_base = {ops.Field(rows, c): ops.Field(base, c) for c in names}
+        pushed = tuple(p.replace(unmask, filter=ops.Value).replace(to_base, filter=ops.Value) for p in preds)
+        new_rows = ops.Filter(base, (*rows.predicates, *pushed))
+        to_new = {ops.Field(rows, c): ops.Field(new_rows, c) for c in names}
+        values = {k: v.replace(to_new, filter=ops.Value) for k, v in proj.values.items()}
+        return ScopedTable(ops.Project(new_rows, values))
+
+
+def scoped_count(table: ir.Table) -> ir.IntegerScalar:
+    """How many rows: on a `ScopedTable`, the count of its one row filter, computing no
+    mask (the rows are the same; masks only change values, and filters on masked
+    values were already moved into the row filter with their masks). Counts of persons
+    for a user go through here; `.count()` gives the same number at a higher compile
+    cost (it stays a plain ibis count, usable inside an aggregation too)."""
+    if isinstance(table, ScopedTable):
+        shape = table._shape()
+        if shape is not None:
+            return shape[1].to_expr().count()
+    return table.count()
+
+
+_NOT_ROW_WISE = (ops.Reduction, ops.WindowFunction, ops.Subquery, ops.Impure)
+
+
+def _row_wise(pred: ops.Value, proj: ops.Project) -> bool:
+    """Does the predicate look at one masked row at a time (so it can move below the
+    masks)? Aggregates, windows and subqueries would see other rows: they stay above."""
+    if pred.find(_NOT_ROW_WISE, filter=ops.Value):
+        return False
+    return all(f.rel == proj for f in pred.find(ops.Field, filter=ops.Value))
+
+
+def scoped_persons(person: ir.Table, paths: Sequence[Any], *, source_bits: Mapping[str, int] | None = None) -> ir.Table:
+    """Apply visibility paths to a person table expression: filter rows, mask fields.
+
+    `source_bits` maps member sources to their bit in `member_source_bits` (see
+    `person_member_bits_refresh`); without it membership is tested on the lists.
+    """
+    columns = [c for c in person.columns if c != BITS_COLUMN]
+    if any(p.kind == "all" for p in paths):
+        rows = person.filter(ibis.literal(True))
+        return ScopedTable(rows.select(*columns).op())
+    if not paths:
+        return ScopedTable(person.filter(ibis.literal(False)).select(*columns).op())
+    bits = dict(source_bits or {}) if BITS_COLUMN in person.columns else {}
+    rows = person.filter(_on(person, paths, bits))
+    values: dict[str, ir.Value] = {c: rows[c] for c in columns}
+    for col, group in FIELD_GROUP_OF.items():
+        if col not in values:
+            continue
+        granting = [p for p in paths if group in p.fields]
+        if len(granting) == len(paths):
+            continue  # every path grants it: no mask needed
+        null = ibis.null(rows[col].type())
+        values[col] = null if not granting else ibis.ifelse(_on(rows, granting, bits), rows[col], null)
+    # Union membership is itself sensitive: show only the memberships a path grants.
+    members = [p for p in paths if p.kind == "members"]
+    sources: dict[Geo, set[str]] = {}
+    locals_: dict[Geo, set[str]] = {}
+    for p in members:
+        sources.setdefault((p.state, tuple(p.counties)), set()).update(p.sources)
+        locals_.setdefault((p.state, tuple(p.counties)), set()).update(p.locals)
+    values["member_sources"] = _shown(rows, "member_sources", sources)
+    values["member_locals"] = _shown(rows, "member_locals", locals_)
+    return ScopedTable(rows.select(**values).op())
+
+
+def source_bits_for(warehouse: Warehouse) -> dict[str, int]:
+    """Member source -> bit of `person.member_source_bits` (empty before the migration)."""
+    try:
+        rows = warehouse.cursor().execute("SELECT source, bit FROM member_source_bit").fetchall()
+    except duckdb.CatalogException:
+        return {}
+    return {str(s): int(b) for s, b in rows if 0 <= int(b) < MAX_SOURCE_BITS}
+
+
+def person_member_bits_refresh(cur: duckdb.DuckDBPyConnection) -> None:
+    """Give each new member source a bit and bring `person.member_source_bits` in line
+    with `member_sources`. Whoever writes `member_sources` calls this afterwards, in the
+    same transaction; bits are never reassigned, so a mapping read earlier stays true."""
+    cur.execute(
+        f"""
+        INSERT INTO member_source_bit (source, bit)
+        SELECT source, bit FROM (
+          SELECT source,
+                 (SELECT coalesce(max(bit), -1) FROM member_source_bit) + row_number() OVER (ORDER BY source) AS bit
+          FROM (SELECT DISTINCT unnest(member_sources) AS source FROM person) s
+          WHERE source IS NOT NULL AND NOT EXISTS (SELECT 1 FROM member_source_bit b WHERE b.source = s.source)
+        ) WHERE bit < {MAX_SOURCE_BITS}
+        """  # noqa: S608  (a constant)
+    )
+    cur.execute(
+        f"""
+        UPDATE person SET {BITS_COLUMN} = m.bits
+        FROM (SELECT u.person_id, bit_or(CAST(1 AS BIGINT) << b.bit) AS bits
+              FROM (SELECT person_id, unnest(member_sources) AS source FROM person) u
+              JOIN member_source_bit b ON b.source = u.source
+              GROUP BY u.person_id) m
+        WHERE person.person_id = m.person_id AND person.{BITS_COLUMN} IS DISTINCT FROM m.bits
+        """  # noqa: S608  (a constant)
+    )
+    cur.execute(
+        f"""
+        UPDATE person SET {BITS_COLUMN} = NULL
+        WHERE {BITS_COLUMN} IS NOT NULL AND NOT EXISTS (
+          SELECT 1 FROM member_source_bit b WHERE list_contains(person.member_sources, b.source))
+        """  # noqa: S608  (a constant)
+    )
 
 
 def person_base(*, user: Any, warehouse: Warehouse | None = None) -> ir.Table:
@@ -131,4 +287,4 @@ def person_base(*, user: Any, warehouse: Warehouse | None = None) -> ir.Table:
     if reason is not None:
         raise ScopeError(reason)
     wh = warehouse or get_warehouse()
-    return scoped_persons(wh.table("person"), scope_paths_for(user))
+    return scoped_persons(wh.table("person"), scope_paths_for(user), source_bits=source_bits_for(wh))
