@@ -8,10 +8,15 @@ person. Two properties check the real code against it:
   each person, give exactly the oracle's persons, fields and memberships. Cheap, so the
   CI profile (`HYPOTHESIS_PROFILE=ci`, set by scripts/test.sh) runs 2,500 examples of 4
   users each: 10,000 user-scope cases.
-* `test_no_user_sees_outside_their_scope_on_duckdb`: the same worlds through
-  `scoped_persons` compiled by ibis and run on DuckDB (what person_base, the API, CSV
-  downloads and counts all use). Compiling a scoped query costs ~0.2 s, so this one
-  runs 300 examples (1,200 user cases) in CI.
+* `test_no_user_sees_outside_their_scope_on_duckdb`: end to end. Each generated world
+  is loaded into a DuckDB person table (membership bits by the real
+  `person_member_bits_refresh`, some sources left to the list test); then for every one
+  of its 12 users and 8 filters (on visible, masked and membership fields, and one over
+  other rows), the rows `scoped_persons(...).filter(f)` returns (persons, field masks,
+  memberships shown) and the count `scoped_count` gives are checked against the oracle.
+  One union query per world brings all its rows and another all its counts, so a world
+  costs two compilations: the CI profile checks 110 worlds = 10,560 (user, filter)
+  cases, and the test asserts the number it checked.
 """
 
 from __future__ import annotations
@@ -34,7 +39,12 @@ from unionhall.access.scope import (
     ScopePath,
     paths_for_grant,
 )
-from unionhall.warehouse.scope import FIELD_GROUP_OF, scoped_persons
+from unionhall.warehouse.scope import (
+    FIELD_GROUP_OF,
+    person_member_bits_refresh,
+    scoped_count,
+    scoped_persons,
+)
 
 settings.register_profile("ci", max_examples=2500, deadline=None,
                           suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
@@ -89,8 +99,7 @@ def worlds(draw: Any) -> dict[str, Any]:
     ]
     users = [draw(st.lists(st.tuples(st.sampled_from(ROLES), st.sampled_from(committees)), min_size=1, max_size=3))
              for _ in range(4)]
-    county_filter = draw(st.sampled_from([None, *COUNTIES]))
-    return {"agreements": agreements, "persons": persons, "users": users, "county_filter": county_filter}
+    return {"agreements": agreements, "persons": persons, "users": users, "committees": committees}
 
 
 def _oracle(grants: list[tuple[str, Committee]], agreements: list[DataAgreement],
@@ -134,17 +143,6 @@ def _oracle(grants: list[tuple[str, Committee]], agreements: list[DataAgreement]
     return visible, fields, shown
 
 
-def _table(persons: list[dict[str, Any]]) -> ibis.Table:
-    data = {k: [p[k] for p in persons] for k in persons[0]}
-    for col in FIELD_GROUP_OF:
-        data[col] = [f"{col}-{p['person_id']}" for p in persons]  # every field has a value: null = masked
-    data["birth_date"] = [dt.date(1980, 1, 1)] * len(persons)
-    arrays = {k: pa.array(v, type=pa.list_(pa.string())) if k.startswith("member_") else pa.array(v)
-              for k, v in data.items()}
-    arrays["voter_reg_num"] = pa.array(data["voter_reg_num"], type=pa.string())
-    return ibis.memtable(pa.table(arrays))
-
-
 def _apply_paths(paths: list[ScopePath], person: dict[str, Any]) -> tuple[bool, set[str], set[str]]:
     """What the paths grant on one person (the semantics scoped_persons compiles to SQL)."""
     visible, fields, shown = False, set(), set()
@@ -178,33 +176,159 @@ def test_scope_paths_match_the_rules(world: dict[str, Any]) -> None:
             assert _apply_paths(paths, person) == _oracle(grants, world["agreements"], person), (person, grants)
 
 
-@given(worlds())
-@settings(max_examples=300 if os.environ.get("HYPOTHESIS_PROFILE") == "ci" else 40)
-def test_no_user_sees_outside_their_scope_on_duckdb(world: dict[str, Any]) -> None:
-    table = _table(world["persons"])
+FILTERS = st.one_of(
+    st.just(("none", None)),
+    st.tuples(st.just("county"), st.sampled_from(COUNTIES)),
+    st.tuples(st.just("state"), st.sampled_from(STATES)),
+    st.tuples(st.just("registered"), st.booleans()),
+    st.tuples(st.just("first_name"), st.integers(0, 11)),
+    st.tuples(st.just("phone"), st.integers(0, 11)),
+    st.tuples(st.just("member_of"), st.sampled_from(SOURCES)),
+    st.tuples(st.just("local_of"), st.sampled_from(LOCALS)),
+    st.just(("has_dob", None)),
+    st.just(("last_id", None)),  # not row-wise: a window over the user's rows
+)
+E2E_USERS = 12
+E2E_FILTERS = 8
+E2E_EXAMPLES = 110 if os.environ.get("HYPOTHESIS_PROFILE") == "ci" else 8
+E2E_CHECKED = {"cases": 0}
+_DB: dict[str, Any] = {}
+
+
+def _duckdb() -> Any:
+    if "con" not in _DB:
+        con = ibis.duckdb.connect()
+        con.con.execute("CREATE TABLE member_source_bit (source VARCHAR PRIMARY KEY, bit INTEGER NOT NULL UNIQUE)")
+        _DB["con"] = con
+    return _DB["con"]
+
+
+def _load(persons: list[dict[str, Any]]) -> ibis.Table:
+    """The world's persons as a DuckDB person table, membership bits by the real refresh."""
+    data: dict[str, Any] = {k: [p[k] for p in persons] for k in persons[0]}
+    for col in FIELD_GROUP_OF:
+        data[col] = [f"{col}-{p['person_id']}" for p in persons]  # every field has a value: null = masked
+    data["birth_date"] = [dt.date(1980, 1, 1)] * len(persons)
+    arrays = {k: pa.array(v, type=pa.list_(pa.string())) if k.startswith("member_") else pa.array(v)
+              for k, v in data.items()}
+    arrays["voter_reg_num"] = pa.array(data["voter_reg_num"], type=pa.string())
+    arrays["member_source_bits"] = pa.array([None] * len(persons), type=pa.int64())
+    con = _duckdb()
+    con.create_table("person", pa.table(arrays), overwrite=True)
+    person_member_bits_refresh(con.con)
+    return con.table("person")
+
+
+def _predicate(t: ibis.Table, f: tuple[str, Any]) -> Any:
+    kind, arg = f
+    return {
+        "county": lambda: t.county == arg,
+        "state": lambda: t.state == arg,
+        "registered": lambda: t.voter_reg_num.notnull() if arg else t.voter_reg_num.isnull(),
+        "first_name": lambda: t.first_name == f"first_name-{arg}",
+        "phone": lambda: t.phone == f"phone-{arg}",
+        "member_of": lambda: t.member_sources.contains(arg),
+        "local_of": lambda: t.member_locals.contains(arg),
+        "has_dob": lambda: t.birth_date.notnull(),
+        "last_id": lambda: t.person_id == t.person_id.max(),
+    }[kind]()
+
+
+def _shown_locals(grants: list[tuple[str, Committee]], person: dict[str, Any]) -> set[str]:
+    """Local memberships shown: a local's own staff see that local (rule restated)."""
+    out = set()
+    for role, c in grants:
+        if role in PERSON_ROLES and c.kind == "local" and c.parent.source_slug:  # type: ignore[union-attr]
+            key = f"{c.parent.source_slug}:{c.local_number}"  # type: ignore[union-attr]
+            if key in person["member_locals"]:
+                out.add(key)
+    return out
+
+
+def _passes(f: tuple[str, Any], person: dict[str, Any], fields: set[str], shown: set[str],
+            shown_locals: set[str], last_id: int | None) -> bool:
+    kind, arg = f
+    pid = person["person_id"]
+    return {
+        "none": lambda: True,
+        "county": lambda: person["county"] == arg,
+        "state": lambda: person["state"] == arg,
+        "registered": lambda: (person["voter_reg_num"] is not None) == arg,
+        "first_name": lambda: "name" in fields and pid == arg,  # a masked field matches nobody
+        "phone": lambda: "phone" in fields and pid == arg,
+        "member_of": lambda: arg in shown,
+        "local_of": lambda: arg in shown_locals,
+        "has_dob": lambda: "dob" in fields,
+        "last_id": lambda: pid == last_id,
+    }[kind]()
+
+
+@st.composite
+def e2e_worlds(draw: Any) -> dict[str, Any]:
+    world = draw(worlds())
+    world["users"] = [draw(st.lists(st.tuples(st.sampled_from(ROLES), st.sampled_from(world["committees"])),
+                                    min_size=1, max_size=3)) for _ in range(E2E_USERS)]
+    world["filters"] = draw(st.lists(FILTERS, min_size=E2E_FILTERS, max_size=E2E_FILTERS))
+    world["bit_sources"] = draw(st.sets(st.sampled_from(SOURCES)))  # the others: tested on the lists
+    return world
+
+
+def _compiled(table: ibis.Table, paths: list[ScopePath], bits: dict[str, int], f: tuple[str, Any]) -> tuple[str, str]:
+    """The SQL of the filtered scoped rows and of their count, compiled once per distinct
+    (paths, bits, filter): ibis builds the same SQL for the same expression, and the
+    table keeps its name and columns from world to world (only its rows change)."""
+    key = (tuple(paths), tuple(sorted(bits.items())), f)
+    if key not in _SQL:
+        scoped = scoped_persons(table, paths, source_bits=bits)
+        x = scoped if f[0] == "none" else scoped.filter(_predicate(scoped, f))
+        con = _duckdb()
+        _SQL[key] = (str(con.compile(x)), str(con.compile(scoped_count(x))))
+    return _SQL[key]
+
+
+_SQL: dict[Any, tuple[str, str]] = {}
+
+
+@given(e2e_worlds())
+@settings(max_examples=E2E_EXAMPLES)
+def _check_world_end_to_end(world: dict[str, Any]) -> None:
+    table = _load(world["persons"])
+    cur = _duckdb().con
+    mapping = cur.execute("SELECT source, bit FROM member_source_bit").fetchall()
     persons = {p["person_id"]: p for p in world["persons"]}
-    # One query for all users of the example (a user column tells them apart).
-    parts = []
-    for u, grants in enumerate(world["users"]):
+    for grants in world["users"]:
         paths: list[ScopePath] = []
         for role, committee in grants:
             paths.extend(paths_for_grant(role=role, committee=committee, agreements=world["agreements"], today=TODAY))
-        scoped = scoped_persons(table, paths)
-        if world["county_filter"]:
-            scoped = scoped.filter(scoped.county == world["county_filter"])
-        parts.append(scoped.mutate(user_ix=ibis.literal(u)))
-    result = ibis.union(*parts).to_pyarrow().to_pylist()
-    for u, grants in enumerate(world["users"]):
-        rows = {r["person_id"]: r for r in result if r["user_ix"] == u}
-        for pid, person in persons.items():
-            visible, fields, shown = _oracle(grants, world["agreements"], person)
-            if world["county_filter"] and person["county"] != world["county_filter"]:
-                visible = False
-            assert (pid in rows) == visible, (pid, grants)
-            if not visible:
-                continue
-            row = rows[pid]
-            for group, column in CHECKED.items():
-                assert (row[column] is not None) == (group in fields), (pid, group, fields)
-            assert set(row["member_sources"]) <= set(person["member_sources"])
-            assert set(row["member_sources"]) == shown, (pid, row["member_sources"], shown)
+        named = {s for p in paths for s in p.sources}
+        bits = {s: b for s, b in mapping if s in world["bit_sources"] and s in named}
+        truth = {pid: (*_oracle(grants, world["agreements"], p), _shown_locals(grants, p)) for pid, p in persons.items()}
+        visible_ids = [pid for pid, (vis, *_) in truth.items() if vis]
+        last_id = max(visible_ids) if visible_ids else None
+        for f in world["filters"]:
+            rows_sql, count_sql = _compiled(table, paths, bits, f)
+            want = {pid: t for pid, t in truth.items() if t[0] and _passes(f, persons[pid], t[1], t[2], t[3], last_id)}
+            got_rows = cur.execute(rows_sql).fetch_arrow_table().to_pylist()
+            got = {r["person_id"]: r for r in got_rows}
+            context = (grants, f)
+            assert len(got) == len(got_rows), context  # nobody twice
+            assert set(got) == set(want), context
+            assert cur.execute(count_sql).fetchone() == (len(want),), context
+            for pid, (_, fields, shown, shown_locals) in want.items():
+                row = got[pid]
+                for group, column in CHECKED.items():
+                    assert (row[column] is not None) == (group in fields), (pid, group, fields, context)
+                assert set(row["member_sources"]) == shown, (pid, row["member_sources"], shown, context)
+                assert set(row["member_locals"]) == shown_locals, (pid, row["member_locals"], shown_locals, context)
+            E2E_CHECKED["cases"] += 1
+
+
+def test_no_user_sees_outside_their_scope_on_duckdb() -> None:
+    E2E_CHECKED["cases"] = 0
+    _check_world_end_to_end()
+    cases = E2E_CHECKED["cases"]
+    print(f"\nscope end to end on DuckDB: {cases:,} (user, filter) cases checked, "
+          f"{len(_SQL):,} distinct queries compiled")
+    assert cases >= E2E_EXAMPLES * E2E_USERS * E2E_FILTERS
+    if os.environ.get("HYPOTHESIS_PROFILE") == "ci":
+        assert cases >= 10_000
