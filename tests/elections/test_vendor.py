@@ -271,3 +271,18 @@ def test_street_address_in_parts_is_assembled_in_file_order(tmp_path: Path, ware
     load_vendor(warehouse, path, state="GA")
     assert q(warehouse, "SELECT res_street_address, county_id FROM voter ORDER BY voter_reg_num") == [
         ("12 N PEACHTREE ST APT 4B", 13000), ("7 OAK AVE", 13000)]
+
+
+def test_a_move_between_counties_keeps_the_person(tmp_path: Path, warehouse: Warehouse) -> None:
+    load_vendor(warehouse, write_csv(tmp_path / "oh_20261001.csv", OHIO_HEADER,
+                                     [ohio_row(1, COUNTY_NUMBER="FRANKLIN"), ohio_row(2, COUNTY_NUMBER="DELAWARE")]),
+                state="OH")
+    person = q(warehouse, "SELECT person_id FROM voter_person WHERE ncid = 'OH:OH0000000001'")
+    rec = load_vendor(warehouse, write_csv(tmp_path / "oh_20261008.csv", OHIO_HEADER,
+                                           [ohio_row(1, COUNTY_NUMBER="DELAWARE"), ohio_row(2, COUNTY_NUMBER="DELAWARE")]),
+                      state="OH")
+    assert (rec.new, rec.removed, rec.unchanged) == (1, 1, 1)
+    assert q(warehouse, "SELECT county_desc, in_file FROM voter WHERE ncid = 'OH:OH0000000001' ORDER BY 2") == [
+        ("FRANKLIN", False), ("DELAWARE", True)]
+    assert q(warehouse, "SELECT person_id FROM voter_person WHERE ncid = 'OH:OH0000000001'") == person
+    assert q(warehouse, "SELECT county FROM person WHERE person_id = ?", person[0][0]) == [("DELAWARE",)]

@@ -825,6 +825,7 @@ def _import(
 
     say(65, "comparing with the registrations already loaded")
     _apply(cur, load_id=load_id, snapshot=snapshot.isoformat(), rec=rec)
+    _moves_close(cur, load_id=load_id, snapshot=snapshot.isoformat(), fips=fips, rec=rec)
     # The date of birth and the unmapped columns, which NC's columns have no room for.
     cur.execute(
         """
@@ -848,6 +849,58 @@ def _import(
     load_record(cur, rec, info=info, job_id=job_id)
     say(100, f"{rec.new:,} new, {rec.changed:,} changed, {rec.removed:,} removed")
     return rec
+
+
+def _moves_close(cur: duckdb.DuckDBPyConnection, *, load_id: int, snapshot: str, fips: int, rec: Reconciliation) -> None:
+    """Registrations that moved to another county of the state: the old one is dropped.
+
+    Ids are unique in a state, so the id listed under a new county means the old county's
+    registration is gone, even when the file does not cover the old county (the NC apply
+    step only removes within the counties a file covers).
+    """
+    from unionhall.elections.schema import TRACKED_COLUMNS
+
+    tracked = ", ".join(TRACKED_COLUMNS)
+    cur.execute("DROP TABLE IF EXISTS _el_vvmoved")
+    cur.execute(
+        """
+        CREATE TEMP TABLE _el_vvmoved AS
+        SELECT o.* FROM voter o
+        WHERE o.in_file AND o.county_id >= ? AND o.county_id < ? AND o.last_load_id <> ?
+          AND o.voter_reg_num IN (SELECT voter_reg_num FROM voter
+                                  WHERE last_load_id = ? AND county_id >= ? AND county_id < ?)
+        """,
+        [fips, fips + 1000, load_id, load_id, fips, fips + 1000],
+    )
+    moved = int(cur.execute("SELECT count(*) FROM _el_vvmoved").fetchone()[0])  # type: ignore[index]
+    if moved:
+        cur.execute(
+            """
+            UPDATE voter_history SET valid_to = ?::DATE, closed_load_id = ?
+            FROM _el_vvmoved m
+            WHERE voter_history.closed_load_id IS NULL
+              AND voter_history.county_id = m.county_id AND voter_history.voter_reg_num = m.voter_reg_num
+            """,
+            [snapshot, load_id],
+        )
+        cur.execute(
+            f"""
+            INSERT INTO voter_history
+            SELECT county_id, voter_reg_num, ncid, {tracked}, false, 'dropped', ?::DATE, NULL, ?, NULL
+            FROM _el_vvmoved
+            """,  # noqa: S608  (column names are constants)
+            [snapshot, load_id],
+        )
+        cur.execute(
+            """
+            UPDATE voter SET in_file = false, changed_load_id = ?, last_load_id = ?
+            FROM _el_vvmoved m WHERE voter.county_id = m.county_id AND voter.voter_reg_num = m.voter_reg_num
+            """,
+            [load_id, load_id],
+        )
+        rec.removed += moved
+        rec.notes.append(f"{moved:,} registration(s) moved to another county: the old county's one is dropped")
+    cur.execute("DROP TABLE _el_vvmoved")
 
 
 def _county_ids(cur: duckdb.DuckDBPyConnection, *, fips: int, names: list[str | None]) -> dict[str, int]:
