@@ -286,3 +286,21 @@ def test_a_move_between_counties_keeps_the_person(tmp_path: Path, warehouse: War
         ("FRANKLIN", False), ("DELAWARE", True)]
     assert q(warehouse, "SELECT person_id FROM voter_person WHERE ncid = 'OH:OH0000000001'") == person
     assert q(warehouse, "SELECT county FROM person WHERE person_id = ?", person[0][0]) == [("DELAWARE",)]
+
+
+def test_a_workbook_voter_file_loads(tmp_path: Path, warehouse: Warehouse) -> None:
+    import xlsxwriter
+
+    path = tmp_path / "mi_20261001.xlsx"
+    book = xlsxwriter.Workbook(str(path))
+    sheet = book.add_worksheet("Voters")
+    sheet.write_row(0, 0, ["MICHIGAN QVF EXTRACT"])
+    sheet.write_row(2, 0, ["Voter ID", "Last Name", "First Name", "Year of Birth", "County", "Status"])
+    sheet.write_row(3, 0, [1001, "Nguyen", "Tam", 1984, "Wayne", "Active"])
+    sheet.write_row(4, 0, [1002, "Ortiz", "Luz", 1990, "Kent", "Inactive"])
+    book.close()
+    rec = load_vendor(warehouse, path, state="MI")
+    assert (rec.rows_read, rec.rows_loaded, rec.rows_quarantined) == (2, 2, 0)
+    assert q(warehouse, "SELECT voter_reg_num, ncid, last_name, birth_year, status_cd FROM voter ORDER BY 1") == [
+        ("1001", "MI:1001", "NGUYEN", 1984, "A"), ("1002", "MI:1002", "ORTIZ", 1990, "I")]
+    assert q(warehouse, "SELECT row_number FROM voter ORDER BY 1") == [(4,), (5,)]
