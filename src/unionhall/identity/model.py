@@ -318,7 +318,16 @@ def _linker(con: duckdb.DuckDBPyConnection, kind: PairKind, settings: dict[str, 
     return Linker(inputs if len(inputs) > 1 else inputs[0], parsed, log_level=logging.WARNING)
 
 
-def _train(linker: Any, kind: PairKind, *, seed: int, u_pairs: float, em_pairs: float) -> None:
+def _prior_floor(linker: Any, n_pairs: float) -> None:
+    """Rules that find no pair at all (one list, no duplicates yet) estimate a prior of 0,
+    which no later step can work with: assume one match among all pairs instead."""
+    s = linker._settings_obj
+    if not s._probability_two_random_records_match > 0:
+        s._probability_two_random_records_match = 1 / max(n_pairs, 2.0)
+
+
+def _train(linker: Any, kind: PairKind, *, seed: int, u_pairs: float, em_pairs: float,
+           n_pairs: float) -> None:
     from splink import block_on
 
     t = linker.training
@@ -327,6 +336,7 @@ def _train(linker: Any, kind: PairKind, *, seed: int, u_pairs: float, em_pairs: 
             ["l.given = r.given AND l.surname = r.surname AND l.birth_year = r.birth_year AND l.zip5 = r.zip5"],
             recall=0.7,
         )
+        _prior_floor(linker, n_pairs)
         t.estimate_u_using_random_sampling(max_pairs=u_pairs, seed=seed, num_chunks=1)
         t.estimate_parameters_using_expectation_maximisation(
             block_on("birth_year", "zip5"), max_pairs=em_pairs, estimate_without_term_frequencies=True)
@@ -336,6 +346,7 @@ def _train(linker: Any, kind: PairKind, *, seed: int, u_pairs: float, em_pairs: 
     t.estimate_probability_two_random_records_match(
         ["l.given = r.given AND l.surname = r.surname AND l.dob = r.dob"], recall=0.8,
     )
+    _prior_floor(linker, n_pairs)
     t.estimate_u_using_random_sampling(max_pairs=u_pairs, seed=seed, num_chunks=1)
     t.estimate_parameters_using_expectation_maximisation(
         block_on("dob"), max_pairs=em_pairs, estimate_without_term_frequencies=True)
@@ -383,7 +394,9 @@ def predict(
         secs["load"] = time.perf_counter() - t0
         if trained:
             t0 = time.perf_counter()
-            _train(linker, kind, seed=seed, u_pairs=u_pairs, em_pairs=em_pairs)
+            n_m = members.num_rows
+            n_pairs = n_m * voters.num_rows if voters is not None else n_m * (n_m - 1) / 2
+            _train(linker, kind, seed=seed, u_pairs=u_pairs, em_pairs=em_pairs, n_pairs=n_pairs)
             secs["train"] = time.perf_counter() - t0
         model_json = json.dumps(linker.misc.save_model_to_json(overwrite=True))
         chart = chart_records(linker)

@@ -92,9 +92,10 @@ def _register_nicknames(warehouse: Warehouse) -> None:
     cur.unregister("_id_nick_arrow")
 
 
-def members_prepare(warehouse: Warehouse) -> None:
+def members_prepare(warehouse: Warehouse, *, everything: bool = False) -> None:
     """Temp table ``_id_members``: every active member record, standardized, with
-    ``pending`` = new or changed since it was last matched."""
+    ``pending`` = new or changed since it was last matched (every record if
+    `everything`: a retrained model scores all pairs again)."""
     cur = warehouse.cursor()
     cur.execute(
         f"""
@@ -122,12 +123,13 @@ def members_prepare(warehouse: Warehouse) -> None:
                nullif(upper(trim(m.city)), '') AS city,
                nullif(m.phone, '') AS phone,
                nullif(lower(trim(m.email)), '') AS email,
-               (r.row_hash IS NULL OR r.row_hash <> m.row_hash) AS pending
+               ($everything OR r.row_hash IS NULL OR r.row_hash <> m.row_hash) AS pending
         FROM member_record m
         LEFT JOIN identity_record r
           ON r.source_kind = 'member' AND r.source_name = m.source AND r.record_key = m.member_key
         WHERE m.status = 'active'
-        """  # noqa: S608  (constant fragments)
+        """,  # noqa: S608  (constant fragments)
+        {"everything": everything},
     )
     _street_types(warehouse, "_id_members")
     _register_nicknames(warehouse)
@@ -177,6 +179,7 @@ SPLINK_SELECT = """
     SELECT unique_id, source_name, given, surname, coalesce({rel}, []::VARCHAR[]) AS given_rel,
            dob, dob_digits, birth_year, birth_month, addr_num, addr_street, addr_extra, zip5, city, phone, email, pending
     FROM {table} t {join}
+    ORDER BY unique_id
 """
 
 

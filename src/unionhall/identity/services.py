@@ -19,7 +19,7 @@ from django.db import transaction
 
 from unionhall.errors import UserError
 from unionhall.identity import model, prepare
-from unionhall.identity.ids import member_anchor, person_id_for
+from unionhall.identity.ids import component_person_id, person_id_for, voter_anchor
 from unionhall.identity.models import Decision
 from unionhall.identity.settings import MatchSettings
 from unionhall.warehouse import Warehouse
@@ -112,11 +112,13 @@ def identity_match_run(
     cur = warehouse.cursor()
     started = _now()
     run_id = int(_one(warehouse, "SELECT coalesce(max(run_id), 0) + 1 FROM identity_run"))
-    since = _last_voter_load(warehouse)
+    # A retrained model scores every pair again: the result then depends only on the
+    # records and the reviewers' decisions, not on the history of earlier runs.
+    since = 0 if settings.retrain else _last_voter_load(warehouse)
     voter_load = int(_one(warehouse, "SELECT coalesce(max(load_id), 0) FROM election_load WHERE kind = 'voterfile'"))
 
     say(2, "preparing member records and voters")
-    prepare.members_prepare(warehouse)
+    prepare.members_prepare(warehouse, everything=settings.retrain)
     prepare.voters_prepare(warehouse, since_load_id=since)
     n_members = int(_one(warehouse, "SELECT count(*) FROM _id_members"))
     n_pending = int(_one(warehouse, "SELECT count(*) FROM _id_members WHERE pending"))
@@ -348,17 +350,8 @@ def _assign(warehouse: Warehouse, decisions: _Decisions, run_id: int) -> dict[st
     new_pid: dict[str, int] = {}
     for root, keys in comps.items():
         ncid = uf.voter[root]
-        if ncid is not None:
-            pid = voter_pid.get(ncid) or person_id_for(f"voter:{ncid}")
-        else:
-            olds = sorted({int(old[k][6]) for k in keys if old[k][6] is not None
-                           and int(old[k][6]) not in voter_pids and k not in decisions.split})
-            if olds:
-                pid = olds[0]
-            else:
-                anchor = min(keys)
-                _, source, member_key = anchor.split("|", 2)
-                pid = person_id_for(member_anchor(source, member_key))
+        voter_person = (voter_pid.get(ncid) or person_id_for(voter_anchor(ncid))) if ncid is not None else None
+        pid = component_person_id(voter_person_id=voter_person, record_keys=keys)
         pid = merges.get(pid, pid)
         for k in keys:
             new_pid[k] = pid
