@@ -1,19 +1,27 @@
 """Member-list import: the job that takes one affiliate file into the warehouse.
 
-Read (streamed) -> map -> standardize -> stage -> quarantine within-file duplicates ->
-compare with the source's current members -> apply as a snapshot, all inside the job's
-warehouse transaction (see `unionhall.jobs.runner`): a failed or killed import leaves
-the previous member data exactly as it was.
+Read (streamed) -> map -> standardize -> per batch: quarantine within-file duplicates,
+compare with the source's members as they were before the import and write the new and
+changed rows -> at the end: close replaced versions and drop missing members (a
+snapshot), all inside the job's warehouse transaction (see `unionhall.jobs.runner`): a
+failed or killed import leaves the previous member data exactly as it was.
 """
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import hashlib
+import os
+import queue
+import threading
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import duckdb
+import polars as pl
 from django.utils import timezone
 from django.utils.text import slugify
 
@@ -26,8 +34,8 @@ from unionhall.ingest.schema import MEMBER_COLUMNS
 from unionhall.jobs.runner import JobContext
 
 BATCH_ROWS = 50_000
+_ROW_GROUP = 122_880  # DuckDB's rows per row group
 _COLS = ", ".join(f'"{name}"' for name, _ in MEMBER_COLUMNS)
-_S_COLS = ", ".join(f's."{name}"' for name, _ in MEMBER_COLUMNS)
 _HASHED = [name for name, _ in MEMBER_COLUMNS if name != "row_number"]
 # What makes two rows "the same member" when the list has no member id.
 _KEY_EXPR = (
@@ -84,10 +92,6 @@ def mapping_resolve(
     return ResolvedMapping(mapping, "suggested", [])
 
 
-def _stage_table(import_id: int) -> str:
-    return f"stage_members_{import_id}"
-
-
 def member_import_run(
     ctx: JobContext,
     *,
@@ -136,11 +140,7 @@ def member_import_run(
 
     import_id = int(ctx.job.pk)
     cur = ctx.warehouse.cursor()
-    stage = _stage_table(import_id)
-    counts = _stage_file(ctx, cur, reader, resolved.mapping, file, size, slug, import_id, stage)
-    ctx.progress(90, "comparing with the current member list")
-    changes = _apply_snapshot(cur, stage=stage, source=slug, import_id=import_id, mode=mode)
-    counts.update(changes)
+    counts = _load_file(ctx, cur, reader, resolved.mapping, size, slug, import_id, mode)
     if counts["rows_read"] != counts["rows_loaded"] + counts["rows_quarantined"]:
         raise RuntimeError(f"row accounting does not balance: {counts}")
     imported_at = timezone.now()
@@ -152,7 +152,6 @@ def member_import_run(
             counts["new"], counts["updated"], counts["unchanged"], counts["dropped"],
         ],
     )
-    cur.execute(f"DROP TABLE {stage}")
 
     notes = [*reader.notes, *resolved.notes]
     mapping_text = resolved.mapping.to_json()
@@ -175,181 +174,320 @@ def member_import_run(
             "mapping": resolved.origin, **counts}
 
 
-def _stage_file(
-    ctx: JobContext,
-    cur: duckdb.DuckDBPyConnection,
-    reader: SourceReader,
-    mapping: ColumnMapping,
-    file: Path,
-    size: int,
-    slug: str,
-    import_id: int,
-    stage: str,
-) -> dict[str, int]:
-    """Stream the file into a staging table; quarantine what cannot be loaded."""
-    cur.execute(
-        f"CREATE TEMP TABLE {stage} AS SELECT ''::VARCHAR AS member_key, ''::VARCHAR AS row_hash, "
-        f"''::VARCHAR AS raw, {_COLS} FROM member_record LIMIT 0"
-    )
-    rows_read = 0
-    consumed = 0
-    # read_ahead: the next batch is read on a thread while this one is standardized
-    for result in standardize_source(reader, mapping, batch_size=BATCH_ROWS, read_ahead=True):
-        batch = result.batch
-        rows_read += result.rows_read
-        loaded = result.loaded
-        if loaded.height:
-            raw = batch.raw.to_frame("raw").with_columns(batch.row_numbers.alias("row_number"))
-            frame = loaded.join(raw, on="row_number", how="left")
-            cur.register("uh_batch", frame.to_arrow())
-            cur.execute(
-                f"INSERT INTO {stage} SELECT {_KEY_EXPR}, {_HASH_EXPR}, raw, {_COLS} FROM uh_batch"
-            )
-            cur.unregister("uh_batch")
-        rejected = result.quarantined  # the reader's rejects and the standardizer's
+class _SnapshotLoader:
+    """Writes standardized batches straight into the member tables, on its own thread.
+
+    Each batch is compared with the source's members as they were before this import
+    (`prev`, a narrow copy taken at the start) and with the rows of this file already
+    seen (`chg`), so a row's member columns are copied once into each table they belong
+    to and never into a staging table. DuckDB releases the GIL while it writes, so on
+    two cores the writes of batch k overlap the standardization of batch k+1.
+
+    Until `finish()` nothing that existed before the import is changed: old versions
+    are closed, replaced records deleted and missing members dropped there, in a few
+    set-based statements. All of it is in the job's transaction.
+    """
+
+    def __init__(self, cur: duckdb.DuckDBPyConnection, *, source: str, import_id: int, now: Any) -> None:
+        self.cur = cur
+        self.source = source
+        self.import_id = import_id
+        self.now = now
+        self.prev = f"uh_prev_{import_id}"
+        self.chg = f"uh_chg_{import_id}"
+        self.batch = f"uh_bc_{import_id}"
+        # Write each full row group to the database file as soon as it is complete (the
+        # default buffers five), so compression overlaps the standardization of the next
+        # batches instead of all landing in the commit.
+        cur.execute("SET SESSION write_buffer_row_group_count = 1")
+        cur.execute(
+            f"CREATE TEMP TABLE {self.prev} AS SELECT member_key, status, row_hash, first_import_id "
+            "FROM member_record WHERE source = ?",
+            [source],
+        )
+        # Every loaded row of this file: its key, its row and what it does to the record.
+        cur.execute(
+            f"CREATE TEMP TABLE {self.chg} (member_key VARCHAR, row_number BIGINT, change VARCHAR)"
+        )
+        self._queue: queue.Queue[tuple[pl.DataFrame, pl.DataFrame] | None] = queue.Queue(maxsize=1)
+        self._error: BaseException | None = None
+        self._pending: list[pl.DataFrame] = []  # new and changed rows not inserted yet
+        self._pending_rows = 0
+        self._thread = threading.Thread(target=self._run, name="ingest-writer", daemon=True)
+        self._thread.start()
+
+    # -- feeding (job thread) ---------------------------------------------------------
+    def put(self, loaded: pl.DataFrame, rejected: pl.DataFrame) -> None:
+        """Queue one batch (loaded rows with their `raw` text, quarantined rows)."""
+        while True:
+            self._raise_if_failed()
+            try:
+                self._queue.put((loaded, rejected), timeout=0.1)
+                return
+            except queue.Full:
+                continue
+
+    def close(self) -> None:
+        """Wait for the queued batches to be written; re-raise a writer failure."""
+        if self._thread.is_alive():
+            while True:
+                if self._error is not None:
+                    break
+                try:
+                    self._queue.put(None, timeout=0.1)
+                    break
+                except queue.Full:
+                    continue
+            self._thread.join()
+        self._raise_if_failed()
+
+    def abandon(self) -> None:
+        """Stop after the batch being written (the job failed); the caller rolls back."""
+        self._error = self._error or RuntimeError("import abandoned")
+        while self._thread.is_alive():  # unblock a writer waiting on nothing
+            with contextlib.suppress(queue.Full):
+                self._queue.put_nowait(None)
+            self._thread.join(timeout=0.1)
+
+    def _raise_if_failed(self) -> None:
+        if self._error is not None:
+            raise self._error
+
+    # -- writing (writer thread) ------------------------------------------------------
+    def _run(self) -> None:
+        try:
+            while self._error is None:
+                item = self._queue.get()
+                if item is None:
+                    if self._error is None:  # not abandoned
+                        self._flush(final=True)
+                    return
+                self._write(*item)
+        except BaseException as exc:  # handed to the job thread, which re-raises it
+            self._error = exc
+
+    def _write(self, loaded: pl.DataFrame, rejected: pl.DataFrame) -> None:
+        cur, bc = self.cur, self.batch
         if rejected.height:
             cur.register("uh_rejected", rejected.to_arrow())
             cur.execute(
                 "INSERT INTO member_quarantine SELECT ?, ?, row_number, code, reason, raw FROM uh_rejected",
-                [import_id, slug],
+                [self.import_id, self.source],
             )
             cur.unregister("uh_rejected")
-        consumed += int(batch.raw.str.len_bytes().sum() or 0) + batch.rows_read
-        ctx.progress(5 + 80 * min(1.0, consumed / max(size, 1)), f"{rows_read:,} rows read")
+        if not loaded.height:
+            return
+        cur.register("uh_batch", loaded.to_arrow())
+        # Key, hash, duplicate-of and change of each row; the member columns stay in Arrow.
+        cur.execute(
+            f"""
+            CREATE OR REPLACE TEMP TABLE {bc} AS
+            SELECT k.row_number, k.member_key, k.row_hash,
+                   coalesce(e.row_number, first_value(k.row_number) OVER w) AS first_row,
+                   e.row_number IS NOT NULL OR row_number() OVER w > 1 AS duplicate,
+                   CASE WHEN p.member_key IS NULL THEN 'new'
+                        WHEN p.status = 'dropped' THEN 'rejoined'
+                        WHEN p.row_hash <> k.row_hash THEN 'updated'
+                        ELSE 'unchanged' END AS change,
+                   p.first_import_id AS prev_first_import_id
+            FROM (SELECT row_number, {_KEY_EXPR} AS member_key, {_HASH_EXPR} AS row_hash FROM uh_batch) k
+            LEFT JOIN {self.chg} e USING (member_key)
+            LEFT JOIN {self.prev} p USING (member_key)
+            WINDOW w AS (PARTITION BY k.member_key ORDER BY k.row_number)
+            """
+        )
+        # The same member twice in one file: the first row is loaded, the others quarantined.
+        cur.execute(
+            f"""
+            INSERT INTO member_quarantine
+            SELECT ?, ?, c.row_number, 'duplicate',
+                   'same member as row ' || c.first_row || ' (' ||
+                   CASE WHEN c.member_key LIKE 'id:%' THEN 'member id ' || substr(c.member_key, 4)
+                        ELSE 'same name, date of birth and address' END ||
+                   '); the first row was loaded', u.raw
+            FROM {bc} c JOIN uh_batch u USING (row_number) WHERE c.duplicate
+            """,
+            [self.import_id, self.source],
+        )
+        cur.execute(f"INSERT INTO {self.chg} SELECT member_key, row_number, change FROM {bc} WHERE NOT duplicate")
+        changes = cur.execute(
+            f"SELECT row_number, member_key, row_hash, change, prev_first_import_id FROM {bc} "
+            "WHERE NOT duplicate AND change <> 'unchanged'"
+        ).pl()
+        cur.unregister("uh_batch")
+        if changes.height:
+            self._pending.append(loaded.drop("raw").join(changes, on="row_number", how="inner"))
+            self._pending_rows += changes.height
+        if self._pending_rows >= _ROW_GROUP:
+            self._flush(final=False)
 
-    # The same member twice in one file: load the first row, quarantine the others.
-    cur.execute(
-        f"""
-        INSERT INTO member_quarantine
-        SELECT ?, ?, row_number, 'duplicate',
-               'same member as row ' || first_row || ' (' ||
-               CASE WHEN member_key LIKE 'id:%' THEN 'member id ' || substr(member_key, 4)
-                    ELSE 'same name, date of birth and address' END ||
-               '); the first row was loaded', raw
-        FROM (
-            SELECT *, row_number() OVER w AS n, first_value(row_number) OVER w AS first_row
-            FROM {stage} WINDOW w AS (PARTITION BY member_key ORDER BY row_number)
-        ) WHERE n > 1
-        """,
-        [import_id, slug],
-    )
-    cur.execute(
-        f"""
-        DELETE FROM {stage} s USING (
-            SELECT member_key, row_number,
-                   row_number() OVER (PARTITION BY member_key ORDER BY row_number) AS n
-            FROM {stage}
-        ) d
-        WHERE s.member_key = d.member_key AND s.row_number = d.row_number AND d.n > 1
+    def _flush(self, *, final: bool) -> None:
+        """Insert the pending new and changed rows into the version history and the records.
+
+        Only whole row groups go in before the end: DuckDB then compresses and writes them
+        straight to the database file while the next batches are standardized, instead
+        of holding them for the commit.
         """
-    )
-    loaded_row = cur.execute(f"SELECT count(*) FROM {stage}").fetchone()
+        if not self._pending_rows:
+            return
+        rows = pl.concat(self._pending) if len(self._pending) > 1 else self._pending[0]
+        take = rows.height if final else rows.height - rows.height % _ROW_GROUP
+        rest = rows.slice(take)
+        self._pending, self._pending_rows = ([rest], rest.height) if rest.height else ([], 0)
+        cur = self.cur
+        cur.register("uh_changed", rows.slice(0, take).to_arrow())
+        cur.execute(
+            f"INSERT INTO member_record_version SELECT ?, member_key, change, 'active', row_hash, ?, NULL, ?, "
+            f"{_COLS} FROM uh_changed",
+            [self.source, self.import_id, self.now],
+        )
+        cur.execute(
+            f"INSERT INTO member_record SELECT ?, member_key, 'active', row_hash, "
+            f"coalesce(prev_first_import_id, ?), ?, ?, NULL, {_COLS} FROM uh_changed",
+            [self.source, self.import_id, self.import_id, self.import_id],
+        )
+        cur.unregister("uh_changed")
+
+    # -- the end (job thread, after close) --------------------------------------------
+    def finish(self, *, mode: str) -> dict[str, int]:
+        """Close replaced versions, drop missing members, count. Returns the changes."""
+        cur, chg, prev, source, import_id = self.cur, self.chg, self.prev, self.source, self.import_id
+        today = timezone.localdate()
+        gone = f"uh_gone_{import_id}"
+        if mode == ImportRun.Mode.SNAPSHOT:
+            cur.execute(
+                f"""CREATE TEMP TABLE {gone} AS SELECT member_key FROM {prev} p
+                    WHERE status = 'active' AND NOT EXISTS (SELECT 1 FROM {chg} c WHERE c.member_key = p.member_key)"""
+            )
+        else:
+            cur.execute(f"CREATE TEMP TABLE {gone} (member_key VARCHAR)")
+        replaced = f"SELECT member_key FROM {chg} WHERE change IN ('updated', 'rejoined')"
+        # The versions this import wrote are open too: only the older ones are closed.
+        cur.execute(
+            f"""UPDATE member_record_version SET valid_to_import_id = ?
+                WHERE source = ? AND valid_to_import_id IS NULL AND valid_from_import_id <> ?
+                  AND member_key IN ({replaced} UNION ALL SELECT member_key FROM {gone})""",
+            [import_id, source, import_id],
+        )
+        cur.execute(
+            f"""INSERT INTO member_record_version
+                SELECT source, member_key, 'dropped', 'dropped', row_hash, ?, NULL, ?, {_COLS}
+                FROM member_record WHERE source = ? AND member_key IN (SELECT member_key FROM {gone})""",
+            [import_id, self.now, source],
+        )
+        cur.execute(
+            f"DELETE FROM member_record WHERE source = ? AND import_id <> ? AND member_key IN ({replaced})",
+            [source, import_id],
+        )
+        cur.execute(
+            f"""UPDATE member_record SET last_seen_import_id = ?
+                WHERE source = ? AND member_key IN (SELECT member_key FROM {chg} WHERE change = 'unchanged')""",
+            [import_id, source],
+        )
+        cur.execute(
+            f"""UPDATE member_record SET status = 'dropped', dropped_at = ?, import_id = ?
+                WHERE source = ? AND member_key IN (SELECT member_key FROM {gone})""",
+            [today, import_id, source],
+        )
+        row = cur.execute(
+            f"""SELECT count(*),
+                       count(*) FILTER (WHERE change = 'new'),
+                       count(*) FILTER (WHERE change IN ('updated', 'rejoined')),
+                       count(*) FILTER (WHERE change = 'rejoined'),
+                       count(*) FILTER (WHERE change = 'unchanged'),
+                       (SELECT count(*) FROM {gone})
+                FROM {chg}"""
+        ).fetchone()
+        assert row is not None
+        for table in (chg, prev, gone):
+            cur.execute(f"DROP TABLE {table}")
+        cur.execute(f"DROP TABLE IF EXISTS {self.batch}")
+        return {
+            "rows_loaded": int(row[0]),
+            "new": int(row[1]),
+            "updated": int(row[2]),
+            "rejoined": int(row[3]),
+            "unchanged": int(row[4]),
+            "dropped": int(row[5]),
+        }
+
+
+@contextlib.contextmanager
+def _writer_threads(cur: duckdb.DuckDBPyConnection) -> Iterator[None]:
+    """Give DuckDB one core less than the machine while the file streams in.
+
+    The job thread standardizes (Python, one core) while the loader thread writes; a
+    DuckDB using every core as well only makes the two fight and, on two cores, burns
+    about half again as much CPU in total. `threads` is a database-wide setting, so it
+    is set and restored on a cursor of its own (the job's may hold an aborted
+    transaction by then).
+    """
+    with contextlib.closing(cur.cursor()) as own:
+        row = own.execute("SELECT current_setting('threads')").fetchone()
+        assert row is not None
+        before = int(row[0])
+        own.execute(f"SET threads = {max(1, min(before, (os.cpu_count() or 2) - 1))}")
+        try:
+            yield
+        finally:
+            own.execute(f"SET threads = {before}")
+
+
+@contextlib.contextmanager
+def _gc_paused() -> Iterator[None]:
+    """No cyclic garbage collection while the file streams in.
+
+    Standardization keeps large per-value caches of tuples; each full collection walks
+    all of them (about a tenth of the import's CPU). The batches make no reference cycles
+    worth collecting early; collection resumes when the stream ends.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+def _load_file(
+    ctx: JobContext,
+    cur: duckdb.DuckDBPyConnection,
+    reader: SourceReader,
+    mapping: ColumnMapping,
+    size: int,
+    slug: str,
+    import_id: int,
+    mode: str,
+) -> dict[str, int]:
+    """Stream the file into the member tables; quarantine what cannot be loaded."""
+    rows_read = 0
+    consumed = 0
+    with _writer_threads(cur), _gc_paused():
+        loader = _SnapshotLoader(cur, source=slug, import_id=import_id, now=timezone.now().replace(tzinfo=None))
+        try:
+            # read_ahead: the next batch is read on a thread while this one is standardized
+            for result in standardize_source(reader, mapping, batch_size=BATCH_ROWS, read_ahead=True):
+                batch = result.batch
+                rows_read += result.rows_read
+                loaded = result.loaded
+                if loaded.height:
+                    raw = batch.raw.to_frame("raw").with_columns(batch.row_numbers.alias("row_number"))
+                    loaded = loaded.join(raw, on="row_number", how="left")
+                loader.put(loaded, result.quarantined)  # the reader's rejects and the standardizer's
+                consumed += int(batch.raw.str.len_bytes().sum() or 0) + batch.rows_read
+                ctx.progress(5 + 80 * min(1.0, consumed / max(size, 1)), f"{rows_read:,} rows read")
+            loader.close()
+        except BaseException:
+            loader.abandon()
+            raise
+    ctx.progress(90, "comparing with the current member list")
+    counts = loader.finish(mode=mode)
     quarantined_row = cur.execute(
         "SELECT count(*) FROM member_quarantine WHERE import_id = ?", [import_id]
     ).fetchone()
-    assert loaded_row is not None and quarantined_row is not None
-    return {
-        "rows_read": rows_read,
-        "rows_loaded": int(loaded_row[0]),
-        "rows_quarantined": int(quarantined_row[0]),
-    }
-
-
-def _apply_snapshot(
-    cur: duckdb.DuckDBPyConnection, *, stage: str, source: str, import_id: int, mode: str
-) -> dict[str, int]:
-    """Compare the staged file with the source's current members and apply the changes."""
-    now = timezone.now().replace(tzinfo=None)
-    today = timezone.localdate()
-    chg = f"chg_{import_id}"
-    gone = f"gone_{import_id}"
-    # Only keys and the kind of change: the member columns stay in the stage table and
-    # are copied once, straight into the version history and the current records.
-    cur.execute(
-        f"""
-        CREATE TEMP TABLE {chg} AS
-        SELECT s.member_key,
-               CASE WHEN r.member_key IS NULL THEN 'new'
-                    WHEN r.status = 'dropped' THEN 'rejoined'
-                    WHEN r.row_hash <> s.row_hash THEN 'updated'
-                    ELSE 'unchanged' END AS change,
-               r.first_import_id AS prev_first_import_id
-        FROM {stage} s
-        LEFT JOIN (SELECT member_key, status, row_hash, first_import_id
-                   FROM member_record WHERE source = ?) r USING (member_key)
-        """,
-        [source],
-    )
-    if mode == ImportRun.Mode.SNAPSHOT:
-        cur.execute(
-            f"""
-            CREATE TEMP TABLE {gone} AS
-            SELECT member_key FROM member_record r
-            WHERE source = ? AND status = 'active'
-              AND NOT EXISTS (SELECT 1 FROM {stage} s WHERE s.member_key = r.member_key)
-            """,
-            [source],
-        )
-    else:
-        cur.execute(f"CREATE TEMP TABLE {gone} (member_key VARCHAR)")
-
-    touched = f"SELECT member_key FROM {chg} WHERE change IN ('updated', 'rejoined') UNION ALL SELECT member_key FROM {gone}"
-    cur.execute(
-        f"""UPDATE member_record_version SET valid_to_import_id = ?
-            WHERE source = ? AND valid_to_import_id IS NULL AND member_key IN ({touched})""",
-        [import_id, source],
-    )
-    cur.execute(
-        f"""INSERT INTO member_record_version
-            SELECT ?, s.member_key, c.change, 'active', s.row_hash, ?, NULL, ?, {_S_COLS}
-            FROM {stage} s JOIN {chg} c USING (member_key) WHERE c.change <> 'unchanged'""",
-        [source, import_id, now],
-    )
-    cur.execute(
-        f"""INSERT INTO member_record_version
-            SELECT source, member_key, 'dropped', 'dropped', row_hash, ?, NULL, ?, {_COLS}
-            FROM member_record WHERE source = ? AND member_key IN (SELECT member_key FROM {gone})""",
-        [import_id, now, source],
-    )
-    cur.execute(
-        f"""DELETE FROM member_record WHERE source = ? AND member_key IN
-            (SELECT member_key FROM {chg} WHERE change IN ('updated', 'rejoined'))""",
-        [source],
-    )
-    cur.execute(
-        f"""INSERT INTO member_record
-            SELECT ?, s.member_key, 'active', s.row_hash, coalesce(c.prev_first_import_id, ?), ?, ?, NULL, {_S_COLS}
-            FROM {stage} s JOIN {chg} c USING (member_key) WHERE c.change <> 'unchanged'""",
-        [source, import_id, import_id, import_id],
-    )
-    cur.execute(
-        f"""UPDATE member_record SET last_seen_import_id = ?
-            WHERE source = ? AND member_key IN (SELECT member_key FROM {chg} WHERE change = 'unchanged')""",
-        [import_id, source],
-    )
-    cur.execute(
-        f"""UPDATE member_record SET status = 'dropped', dropped_at = ?, import_id = ?
-            WHERE source = ? AND member_key IN (SELECT member_key FROM {gone})""",
-        [today, import_id, source],
-    )
-    row = cur.execute(
-        f"""SELECT count(*) FILTER (WHERE change = 'new'),
-                   count(*) FILTER (WHERE change IN ('updated', 'rejoined')),
-                   count(*) FILTER (WHERE change = 'rejoined'),
-                   count(*) FILTER (WHERE change = 'unchanged'),
-                   (SELECT count(*) FROM {gone})
-            FROM {chg}"""
-    ).fetchone()
-    assert row is not None
-    cur.execute(f"DROP TABLE {chg}")
-    cur.execute(f"DROP TABLE {gone}")
-    return {
-        "new": int(row[0]),
-        "updated": int(row[1]),
-        "rejoined": int(row[2]),
-        "unchanged": int(row[3]),
-        "dropped": int(row[4]),
-    }
+    assert quarantined_row is not None
+    return {"rows_read": rows_read, "rows_quarantined": int(quarantined_row[0]), **counts}
 
 
 # -- web flow: upload, confirm the mapping, submit ---------------------------------------
