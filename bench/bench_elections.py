@@ -19,12 +19,15 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
+import re
 import resource
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import polars as pl
@@ -134,7 +137,7 @@ def write_files(voters: int, history: int, out: Path) -> tuple[Path, Path]:
     return vpath, hpath
 
 
-def phase_baseline(vpath: Path, hpath: Path, work: Path) -> dict[str, float]:
+def phase_baseline(vpath: Path, hpath: Path, work: Path) -> dict[str, object]:
     import duckdb
 
     con = duckdb.connect(str(work / "baseline.duckdb"))
@@ -150,27 +153,66 @@ def phase_baseline(vpath: Path, hpath: Path, work: Path) -> dict[str, float]:
     return {"voter_s": t1 - t0, "history_s": t2 - t1, "wall_s": t2 - t0, "rows": float(rows[0] if rows else 0)}
 
 
-def phase_ours(vpath: Path, hpath: Path, work: Path) -> dict[str, float]:
+class StepClock:
+    """A progress callback that keeps how long each reported step took."""
+
+    def __init__(self, prefix: str) -> None:
+        self.prefix = prefix
+        self.steps: dict[str, float] = {}
+        self._last = time.perf_counter()
+        self._msg = ""
+
+    def __call__(self, _pct: float, msg: str) -> None:
+        self.close()
+        self._msg = msg
+
+    def close(self) -> None:
+        now = time.perf_counter()
+        if self._msg:
+            key = f"{self.prefix}: {re.sub(r'[0-9,]+ ', 'N ', self._msg)}"
+            self.steps[key] = self.steps.get(key, 0.0) + now - self._last
+        self._last = now
+
+
+def phase_ours(vpath: Path, hpath: Path, work: Path) -> dict[str, object]:
     from unionhall.elections.services import vote_history_import, voterfile_import
     from unionhall.warehouse import Warehouse
 
     wh = Warehouse(work / "warehouse.duckdb")
     wh.migrate()
+    vclock, hclock = StepClock("voter file"), StepClock("history")
     t0 = time.perf_counter()
     with wh.transaction():
-        v = voterfile_import(warehouse=wh, path=str(vpath), as_of="2026-10-20")
+        v = voterfile_import(warehouse=wh, path=str(vpath), as_of="2026-10-20", progress=vclock)
+        vclock(100, "commit")
+    vclock.close()
     t1 = time.perf_counter()
     with wh.transaction():
-        h = vote_history_import(warehouse=wh, path=str(hpath), as_of="2026-10-20")
+        h = vote_history_import(warehouse=wh, path=str(hpath), as_of="2026-10-20", progress=hclock)
+        hclock(100, "commit")
+    hclock.close()
     t2 = time.perf_counter()
     wh.close()
     v.check()
     h.check()
     return {"voter_s": t1 - t0, "history_s": t2 - t1, "wall_s": t2 - t0,
-            "rows": float(v.rows_loaded + h.rows_loaded), "quarantined": float(v.rows_quarantined + h.rows_quarantined)}
+            "rows": float(v.rows_loaded + h.rows_loaded), "quarantined": float(v.rows_quarantined + h.rows_quarantined),
+            "steps": {**vclock.steps, **hclock.steps}}
 
 
-def run_child(phase: str, vpath: Path, hpath: Path) -> tuple[dict[str, float], float]:
+def peak_rss_mb() -> float:
+    """This process's peak resident memory. VmHWM, not ru_maxrss: after fork + exec Linux
+    keeps the parent's peak in ru_maxrss, and the parent may have just written the files."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def run_child(phase: str, vpath: Path, hpath: Path) -> tuple[dict[str, Any], float]:
     with tempfile.TemporaryDirectory(prefix=f"bench-el-{phase}-") as work:
         out = subprocess.run(
             [sys.executable, __file__, "--phase", phase, str(vpath), str(hpath), work],
@@ -189,8 +231,8 @@ def main() -> int:
     if args.phase:
         phase, v, h, work = args.phase
         fn = phase_ours if phase == "ours" else phase_baseline
-        result: dict[str, float] = fn(Path(v), Path(h), Path(work))
-        result["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        result: dict[str, Any] = dict(fn(Path(v), Path(h), Path(work)))
+        result["peak_rss_mb"] = peak_rss_mb()
         print(json.dumps(result))
         return 0
 
@@ -207,6 +249,10 @@ def main() -> int:
               f"{rows / r['wall_s']:>11,.0f} {rss:>7,.0f}MB")
     print(f"ratio ours / read_csv: {ours['wall_s'] / base['wall_s']:.2f}x "
           f"(voter file {ours['voter_s'] / base['voter_s']:.2f}x, history {ours['history_s'] / base['history_s']:.2f}x)")
+    print("unionhall import, time per step:")
+    for step, secs in ours.get("steps", {}).items():
+        print(f"  {secs:>7.1f}s  {step}")
+    print(f"load average (1, 5, 15 min): {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     ok = ours["wall_s"] <= 60 and ours_rss <= 3072
     print(f"target <= 60 s and <= 3 GB: {'met' if ok else 'NOT met'} "
           f"({ours['wall_s']:.1f} s, {ours_rss / 1024:.2f} GB); rows loaded {ours['rows']:,.0f}, "

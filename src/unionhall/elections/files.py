@@ -10,6 +10,7 @@ sends that row to quarantine.
 
 from __future__ import annotations
 
+import bisect
 import codecs
 import hashlib
 import os
@@ -305,10 +306,43 @@ class Staged:
     accepted: int
     rejects: list[Reject]
     columns: list[str]
+    skipped: list[int] = field(default_factory=list)
+    """Line numbers the reader did not return (rejected and blank lines), ascending."""
 
     @property
     def rows_read(self) -> int:
         return self.accepted + len(self.rejects)
+
+    def row_index(self, line: int) -> int:
+        """The 0-based position among accepted rows of the row on `line` (see `csv_rows_sql`)."""
+        return line - 2 - bisect.bisect_left(self.skipped, line)
+
+
+def _csv_options(columns: list[str]) -> str:
+    cols = "{" + ", ".join(f"'{c}': 'VARCHAR'" for c in columns) + "}"
+    return (
+        "$path, delim = $delim, quote = '\"', escape = '\"', header = true, auto_detect = false, "
+        f"columns = {cols}, all_varchar = true, strict_mode = true, null_padding = false, "
+        "ignore_errors = true, max_line_size = 10000000"
+    )
+
+
+def csv_rows_sql(columns: list[str], *, numbered: bool = False) -> str:
+    """A subquery over the accepted rows of a delimited file, in file order, as text.
+
+    Binds `$path` and `$delim`. The reader skips exactly the rows `stage_csv` rejected
+    (same options), so a second read sees the same rows. With `numbered`, column `_k` is
+    the row's 0-based position among accepted rows (`Staged.row_index` of its line); the
+    numbering runs on one thread, so read without it when no row needs to be picked out.
+    """
+    scan = f"read_csv({_csv_options(columns)})"
+    if numbered:
+        return f"(SELECT row_number() OVER () - 1 AS _k, * FROM {scan})"  # noqa: S608  (header names; values bound)
+    return f"(SELECT * FROM {scan})"  # noqa: S608
+
+
+# Above this many skipped lines, line numbers come from an ASOF join instead of a CASE.
+_CASE_SKIPS = 64
 
 
 def stage_csv(
@@ -319,29 +353,35 @@ def stage_csv(
     table: str,
     columns: list[str],
     delimiter: str,
+    project: str | None = None,
 ) -> Staged:
     """Read a delimited, quoted file into temp table `table` (all text) with line numbers.
 
     Rows the reader cannot parse are returned as rejects, one per line. A rejected last
     row of a file that does not end with a newline is a truncated file: UserError. Bytes
     that are not UTF-8 are a wrong encoding: UserError naming the first row and column.
+
+    `project` (a SELECT list over the file's columns) keeps only what it selects instead
+    of every column: every column is still read and checked, so rejects are the same.
     """
-    cols = "{" + ", ".join(f"'{c}': 'VARCHAR'" for c in columns) + "}"
     raw = f"{table}_csv"
     cur.execute(f"DROP VIEW IF EXISTS {table}")
     for t in (raw, "_el_rej_errors", "_el_rej_scans"):
         cur.execute(f"DROP TABLE IF EXISTS {t}")
+    if project is None:
+        select = "*"
+    else:
+        # The reader only decodes (and so only rejects bad bytes in) columns a query uses.
+        every = " AND ".join(f"{c} IS NULL" for c in columns)
+        select = f"{project}, ({every}) AS _el_all_null"
     cur.execute(
         f"""
-        CREATE TEMP TABLE {raw} AS SELECT * FROM read_csv(
-          ?, delim = ?, quote = '"', escape = '"', header = true, auto_detect = false,
-          columns = {cols}, all_varchar = true, strict_mode = true, null_padding = false,
-          ignore_errors = true, store_rejects = true,
-          rejects_table = '_el_rej_errors', rejects_scan = '_el_rej_scans',
-          max_line_size = 10000000
+        CREATE TEMP TABLE {raw} AS SELECT {select} FROM read_csv(
+          {_csv_options(columns)}, store_rejects = true,
+          rejects_table = '_el_rej_errors', rejects_scan = '_el_rej_scans'
         )
         """,  # noqa: S608  (names come from the validated header, values are bound)
-        [str(utf8_path), delimiter],
+        {"path": str(utf8_path), "delim": delimiter},
     )
     rows = cur.execute(
         """
@@ -376,31 +416,44 @@ def stage_csv(
     # Lines the reader skipped (blank lines, rejected rows) shift the line number of every
     # later accepted row: line = row index + 2 + (skipped lines before it).
     skipped = sorted(set(rejects) | set(info.blank_lines))
-    cur.execute("DROP TABLE IF EXISTS _el_skip")
-    cur.execute("CREATE TEMP TABLE _el_skip (t BIGINT, c BIGINT)")
-    if skipped:
-        cur.executemany(
-            "INSERT INTO _el_skip VALUES (?, ?)",
-            [(line - 2 - j, j + 1) for j, line in enumerate(skipped)],
-        )
     count, first = cur.execute(f"SELECT count(*), coalesce(min(rowid), 0) FROM {raw}").fetchone()  # type: ignore[misc]  # noqa: S608
     accepted, base = int(count), int(first)
     # Rows are stored in file order (DuckDB preserves insertion order); rowids are
     # contiguous but start at an offset inside a transaction, hence `- base`.
-    if skipped:
+    cur.execute("DROP TABLE IF EXISTS _el_skip")
+    keep = "* EXCLUDE (_el_all_null)" if project is not None else "*"
+    if len(skipped) > _CASE_SKIPS:
+        # Row k follows every skipped line j with t_j = line_j - 2 - j <= k.
+        shift: dict[int, int] = {}
+        for j, line in enumerate(skipped):
+            shift[line - 2 - j] = j + 1
+        cur.execute("CREATE TEMP TABLE _el_skip (t BIGINT, c BIGINT)")
+        cur.executemany("INSERT INTO _el_skip VALUES (?, ?)", sorted(shift.items()))
         cur.execute(
             f"""
             CREATE TEMP VIEW {table} AS
             SELECT r.k + 2 + coalesce(s.c, 0) AS _line, r.* EXCLUDE (k)
-            FROM (SELECT rowid - {base} AS k, * FROM {raw}) r ASOF LEFT JOIN _el_skip s ON r.k >= s.t
+            FROM (SELECT rowid - {base} AS k, {keep} FROM {raw}) r ASOF LEFT JOIN _el_skip s ON r.k >= s.t
             """  # noqa: S608
         )
     else:
-        cur.execute(f"CREATE TEMP VIEW {table} AS SELECT rowid - {base} + 2 AS _line, * FROM {raw}")  # noqa: S608
+        cur.execute(
+            f"CREATE TEMP VIEW {table} AS SELECT {_line_sql(f'(rowid - {base})', skipped)} AS _line, {keep} FROM {raw}"  # noqa: S608
+        )
     return Staged(
         table=table, raw_table=raw, accepted=accepted,
-        rejects=[rejects[k] for k in sorted(rejects)], columns=list(columns),
+        rejects=[rejects[k] for k in sorted(rejects)], columns=list(columns), skipped=skipped,
     )
+
+
+def _line_sql(k: str, skipped: list[int]) -> str:
+    """Line number of accepted row `k` (0-based) given the few skipped lines before it."""
+    if not skipped:
+        return f"{k} + 2"
+    cases = " ".join(
+        f"WHEN {k} >= {line - 2 - j} THEN {j + 1}" for j, line in reversed(list(enumerate(skipped)))
+    )
+    return f"{k} + 2 + CASE {cases} ELSE 0 END"
 
 
 def staged_drop(cur: duckdb.DuckDBPyConnection, staged: Staged) -> None:
@@ -408,6 +461,20 @@ def staged_drop(cur: duckdb.DuckDBPyConnection, staged: Staged) -> None:
     cur.execute(f"DROP VIEW IF EXISTS {staged.table}")
     cur.execute(f"DROP TABLE IF EXISTS {staged.raw_table}")
     cur.execute("DROP TABLE IF EXISTS _el_skip")
+
+
+def relation_drop(cur: duckdb.DuckDBPyConnection, *names: str) -> None:
+    """Drop temp tables or views by name, whichever each is (missing ones are fine)."""
+    for name in names:
+        row = cur.execute(
+            "SELECT (SELECT count(*) FROM duckdb_views() WHERE temporary AND view_name = $n), "
+            "(SELECT count(*) FROM duckdb_tables() WHERE temporary AND table_name = $n)",
+            {"n": name},
+        ).fetchone()
+        if row and row[0]:
+            cur.execute(f"DROP VIEW {name}")
+        if row and row[1]:
+            cur.execute(f"DROP TABLE {name}")
 
 
 def drop_temp(cur: duckdb.DuckDBPyConnection, *tables: str) -> None:

@@ -14,7 +14,9 @@ import duckdb
 from unionhall.elections import codes
 from unionhall.elections.files import (
     FileInfo,
+    Staged,
     check_not_utf16,
+    csv_rows_sql,
     file_check,
     file_fingerprint,
     is_utf8,
@@ -127,54 +129,98 @@ def _vote_history_import(
 
     say(5, "reading the file")
     with utf8_copy(info, encoding) as src:
-        staged = stage_csv(cur, info=info, utf8_path=src, table="_el_hraw", columns=header, delimiter="\t")
-    rec.rows_read = staged.rows_read
-    quarantine_rejects(cur, load_id=load_id, staged=staged, rec=rec)
-    say(45, f"read {staged.rows_read:,} rows; normalizing")
-    _normalize(cur, staged.table, set(header))
-    staged_drop(cur, staged)
-    _quarantine(cur, load_id, rec)
-    _flag(cur, load_id, rec)
-    say(65, "comparing with the history already loaded")
-    _apply(cur, load_id, rec)
+        # First read: keys, and the values of the code checks, only (every column is still
+        # read and checked). The rows themselves are read a second time straight into
+        # `vote_history`: a staged copy of millions of rows costs more than a second read.
+        staged = stage_csv(
+            cur, info=info, utf8_path=src, table="_el_hk", columns=header, delimiter="\t",
+            project=_key_select(set(header)),
+        )
+        rec.rows_read = staged.rows_read
+        quarantine_rejects(cur, load_id=load_id, staged=staged, rec=rec)
+        say(45, f"read {staged.rows_read:,} rows; checking keys and codes")
+        params = {"path": str(src), "delim": "\t"}
+        drops = _quarantine(cur, load_id, rec, staged=staged, header=header, params=params)
+        _flag(cur, load_id, rec, drops=drops)
+        say(65, "comparing with the history already loaded")
+        _apply(cur, load_id, rec, header=header, params=params, drops=drops, expected=staged.accepted - drops)
+        staged_drop(cur, staged)
     say(85, "computing participation")
     participation_refresh(warehouse=warehouse, load_id=load_id, last_n=last_n)
     rec.rows_flagged = flagged_rows(cur, load_id)
-    for t in ("_el_hn", "_el_hcmp", "_el_hdup"):
+    for t in ("_el_hn", "_el_hcmp", "_el_hdup", "_el_hq", "_el_hdrop"):
         cur.execute(f"DROP TABLE IF EXISTS {t}")
     load_record(cur, rec, info=info, job_id=job_id)
     say(100, f"{rec.new:,} new, {rec.changed:,} changed")
     return rec
 
 
+def _rows(header: list[str], *, numbered: bool) -> str:
+    """The file's accepted rows (binds $path and $delim); `numbered` adds `_k`."""
+    return csv_rows_sql(header, numbered=numbered)
+
+
 def _text(col: str, have: set[str]) -> str:
     return f"nullif(trim({col}), '')" if col in have else "NULL::VARCHAR"
 
 
-def _normalize(cur: duckdb.DuckDBPyConnection, table: str, have: set[str]) -> None:
-    methods = ", ".join(f"('{k}', '{v}')" for k, v in codes.VOTING_METHODS.items())
+def _voting_method(have: set[str]) -> str:
+    return (
+        "upper(CASE WHEN contains(voting_method, '  ') "
+        "THEN regexp_replace(trim(voting_method), '\\s+', ' ', 'g') "
+        f"ELSE {_text('voting_method', have)} END)"
+    )
+
+
+def _method(voting_method: str) -> str:
+    """The normalized method of a (normalized) voting_method label; 'unknown' if unknown."""
+    cases = " ".join(f"WHEN '{k}' THEN '{v}'" for k, v in codes.VOTING_METHODS.items())
+    return (
+        f"coalesce(CASE {voting_method} {cases} END, "
+        f"CASE WHEN {voting_method} IS NULL THEN NULL ELSE 'unknown' END)"
+    )
+
+
+def _election_date() -> str:
+    return (
+        "coalesce(try_strptime(trim(election_lbl), '%m/%d/%Y'), "
+        "try_strptime(trim(election_lbl), '%Y-%m-%d'))::DATE"
+    )
+
+
+def _key_select(have: set[str]) -> str:
+    """What the first read keeps: the key, and the values of the two code checks when they fire."""
+    parties = ", ".join(f"'{p}'" for p in sql_list(frozenset(SUPPLEMENTARY_CODES["ncvhis"]["voted_party_cd"])))
+    party = _text("voted_party_cd", have)
+    vm = _voting_method(have)
+    return f"""
+        {_text("ncid", have)} AS ncid,
+        {_election_date()} AS election_date,
+        CASE WHEN {_method(vm)} = 'unknown' THEN {vm} END AS _flag_voting_method,
+        CASE WHEN {party} IS NOT NULL AND NOT list_contains([{parties}], {party}) THEN {party} END
+          AS _flag_voted_party_cd
+    """
+
+
+def _normalized_sql(rows: str, have: set[str], *, keep: str = "") -> str:
+    """SELECT of the `vote_history` columns (`_COLUMNS`) over the file's rows `rows`."""
     types = " ".join(
         f"WHEN contains(upper(election_desc), '{word}') THEN '{kind}'" for word, kind in codes.ELECTION_TYPES
     )
-    cur.execute("DROP TABLE IF EXISTS _el_hn")
-    cur.execute(
-        f"""
-        CREATE TEMP TABLE _el_hn AS
-        SELECT s.*, coalesce(m.method, CASE WHEN s.voting_method IS NULL THEN NULL ELSE 'unknown' END) AS method,
+    pre = f"{keep}, " if keep else ""
+    return f"""
+        SELECT s.*, {_method("s.voting_method")} AS method,
                CASE {types} ELSE 'other' END AS election_type
         FROM (
-          SELECT _line,
+          SELECT {pre}
                  {_text("ncid", have)} AS ncid,
                  TRY_CAST(trim(county_id) AS INTEGER) AS county_id,
                  {_text("county_desc", have)} AS county_desc,
                  nullif(ltrim(trim(voter_reg_num), '0'), '') AS voter_reg_num,
-                 coalesce(try_strptime(trim(election_lbl), '%m/%d/%Y'),
-                          try_strptime(trim(election_lbl), '%Y-%m-%d'))::DATE AS election_date,
+                 {_election_date()} AS election_date,
                  {_text("election_lbl", have)} AS election_lbl,
                  {_text("election_desc", have)} AS election_desc,
-                 upper(CASE WHEN contains(voting_method, '  ')
-                            THEN regexp_replace(trim(voting_method), '\\s+', ' ', 'g')
-                            ELSE {_text("voting_method", have)} END) AS voting_method,
+                 {_voting_method(have)} AS voting_method,
                  {_text("voted_party_cd", have)} AS voted_party_cd,
                  {_text("voted_party_desc", have)} AS voted_party_desc,
                  {_text("pct_label", have)} AS pct_label,
@@ -183,11 +229,9 @@ def _normalize(cur: duckdb.DuckDBPyConnection, table: str, have: set[str]) -> No
                  {_text("voted_county_desc", have)} AS voted_county_desc,
                  {_text("vtd_label", have)} AS vtd_label,
                  {_text("vtd_description", have)} AS vtd_description
-          FROM {table}
+          FROM {rows}
         ) s
-        LEFT JOIN (VALUES {methods}) m(label, method) ON m.label = s.voting_method
-        """  # noqa: S608  (constants from codes.py)
-    )
+    """  # noqa: S608  (constants from codes.py)
 
 
 def _raw() -> str:
@@ -199,7 +243,44 @@ def _raw() -> str:
     return f"concat_ws(chr(9), {cols})"
 
 
-def _quarantine(cur: duckdb.DuckDBPyConnection, load_id: int, rec: Reconciliation) -> None:
+def _quarantine(
+    cur: duckdb.DuckDBPyConnection, load_id: int, rec: Reconciliation, *,
+    staged: Staged, header: list[str], params: dict[str, str],
+) -> int:
+    """Quarantine rows without a key and repeated votes; returns how many rows that drops."""
+    # Repeated (ncid, election_date): group on a hash of the key (cheap over millions of
+    # rows), then compare the real keys of the few rows whose hash repeats.
+    cur.execute("DROP TABLE IF EXISTS _el_hdup")
+    cur.execute(
+        """
+        CREATE TEMP TABLE _el_hdup AS
+        WITH repeated AS (
+          SELECT hash(ncid, election_date) AS h FROM _el_hk
+          WHERE ncid IS NOT NULL AND election_date IS NOT NULL
+          GROUP BY 1 HAVING count(*) > 1
+        )
+        SELECT _line, min(_line) OVER (PARTITION BY ncid, election_date) AS first_line
+        FROM _el_hk
+        WHERE ncid IS NOT NULL AND election_date IS NOT NULL
+          AND hash(ncid, election_date) IN (SELECT h FROM repeated)
+        QUALIFY count(*) OVER (PARTITION BY ncid, election_date) > 1
+        """
+    )
+    lines = [int(r[0]) for r in cur.execute(
+        """
+        SELECT _line FROM _el_hk WHERE ncid IS NULL OR election_date IS NULL
+        UNION ALL SELECT _line FROM _el_hdup WHERE _line > first_line
+        """
+    ).fetchall()]
+    cur.execute("DROP TABLE IF EXISTS _el_hdrop")
+    cur.execute("CREATE TEMP TABLE _el_hdrop (_k BIGINT, _line BIGINT)")
+    if not lines:
+        return 0
+    cur.executemany("INSERT INTO _el_hdrop VALUES (?, ?)", [(staged.row_index(n), n) for n in lines])
+    # The dropped rows in full, picked out of a second read, for the quarantine's raw values.
+    rows = f"(SELECT r.*, d._line FROM {_rows(header, numbered=True)} r JOIN _el_hdrop d USING (_k))"  # noqa: S608
+    cur.execute("DROP TABLE IF EXISTS _el_hq")
+    cur.execute(f"CREATE TEMP TABLE _el_hq AS {_normalized_sql(rows, set(header), keep='_line')}", params)
     quarantine_from(
         cur, load_id=load_id, code="missing_key", rec=rec,
         select_sql=f"""
@@ -209,17 +290,8 @@ def _quarantine(cur: duckdb.DuckDBPyConnection, load_id: int, rec: Reconciliatio
                         ELSE 'election_lbl ' || coalesce('''' || election_lbl || '''', 'empty') ||
                              ' is not a date (MM/DD/YYYY)' END AS reason,
                    {_raw()} AS raw
-            FROM _el_hn h WHERE ncid IS NULL OR election_date IS NULL
+            FROM _el_hq h WHERE ncid IS NULL OR election_date IS NULL
         """,  # noqa: S608  (internal SQL; values are bound)
-    )
-    cur.execute("DELETE FROM _el_hn WHERE ncid IS NULL OR election_date IS NULL")
-    cur.execute(
-        """
-        CREATE TEMP TABLE _el_hdup AS
-        SELECT _line, min(_line) OVER (PARTITION BY ncid, election_date) AS first_line
-        FROM _el_hn
-        QUALIFY count(*) OVER (PARTITION BY ncid, election_date) > 1
-        """
     )
     quarantine_from(
         cur, load_id=load_id, code="duplicate", rec=rec,
@@ -228,28 +300,61 @@ def _quarantine(cur: duckdb.DuckDBPyConnection, load_id: int, rec: Reconciliatio
                    'a vote of ' || h.ncid || ' in the ' || h.election_lbl ||
                    ' election already appears on row ' || d.first_line || ' (that row was loaded)' AS reason,
                    {_raw()} AS raw
-            FROM _el_hn h JOIN _el_hdup d USING (_line) WHERE d._line > d.first_line
+            FROM _el_hq h JOIN _el_hdup d USING (_line) WHERE d._line > d.first_line
         """,  # noqa: S608  (internal SQL; values are bound)
     )
-    cur.execute("DELETE FROM _el_hn WHERE _line IN (SELECT _line FROM _el_hdup WHERE _line > first_line)")
+    return len(lines)
 
 
-def _flag(cur: duckdb.DuckDBPyConnection, load_id: int, rec: Reconciliation) -> None:
+def _flag(cur: duckdb.DuckDBPyConnection, load_id: int, rec: Reconciliation, *, drops: int) -> None:
+    loaded = " AND _line NOT IN (SELECT _line FROM _el_hdrop)" if drops else ""
     flag_from(
-        cur, load_id=load_id, table="_el_hn", column="voting_method", rec=rec,
-        where="method = 'unknown'",
+        cur, load_id=load_id, table="_el_hk", column="voting_method", rec=rec,
+        where=f"_flag_voting_method IS NOT NULL{loaded}", value_sql="_flag_voting_method",
         reason="voting_method is not a known label (kept; method set to unknown)",
     )
-    parties = SUPPLEMENTARY_CODES["ncvhis"]["voted_party_cd"]
     flag_from(
-        cur, load_id=load_id, table="_el_hn", column="voted_party_cd", rec=rec,
-        where="voted_party_cd IS NOT NULL AND NOT list_contains(?, voted_party_cd)",
+        cur, load_id=load_id, table="_el_hk", column="voted_party_cd", rec=rec,
+        where=f"_flag_voted_party_cd IS NOT NULL{loaded}", value_sql="_flag_voted_party_cd",
         reason="voted_party_cd is not a known party code (kept as written)",
-        params=[sql_list(frozenset(parties))],
     )
 
 
-def _apply(cur: duckdb.DuckDBPyConnection, load_id: int, rec: Reconciliation) -> None:
+def _apply(
+    cur: duckdb.DuckDBPyConnection, load_id: int, rec: Reconciliation, *,
+    header: list[str], params: dict[str, str], drops: int, expected: int,
+) -> None:
+    """Write the file's rows (all but the quarantined ones) into `vote_history`."""
+    cols = ", ".join(_COLUMNS)
+    rows = _rows(header, numbered=drops > 0)
+    if drops:
+        rows = f"(SELECT * FROM {rows} WHERE _k NOT IN (SELECT _k FROM _el_hdrop))"  # noqa: S608
+    normalized = _normalized_sql(rows, set(header))
+    first = cur.execute("SELECT NOT EXISTS (SELECT 1 FROM vote_history)").fetchone()
+    if first and first[0]:
+        # Nothing loaded yet: every row is new, so there is nothing to compare with.
+        row = cur.execute(
+            f"""
+            INSERT INTO vote_history ({cols}, row_hash, first_load_id, last_load_id)
+            SELECT {cols}, hash({cols}), $load, $load FROM ({normalized})
+            """,  # noqa: S608
+            {**params, "load": load_id},
+        ).fetchone()
+        rec.rows_loaded = rec.new = int(row[0]) if row else 0
+        rec.changed = rec.unchanged = 0
+    else:
+        cur.execute("DROP TABLE IF EXISTS _el_hn")
+        cur.execute(f"CREATE TEMP TABLE _el_hn AS {normalized}", params)
+        _apply_diff(cur, load_id, rec)
+    if rec.rows_loaded != expected:
+        raise RuntimeError(
+            f"{rec.file}: {expected} rows to load after the first read, {rec.rows_loaded} in the "
+            "second (did the file change during the load?)"
+        )
+
+
+def _apply_diff(cur: duckdb.DuckDBPyConnection, load_id: int, rec: Reconciliation) -> None:
+    """Merge `_el_hn` into a `vote_history` that has rows already: new, changed, unchanged."""
     cols = ", ".join(_COLUMNS)
     hcols = ", ".join(f"n.{c}" for c in _COLUMNS)
     cur.execute(

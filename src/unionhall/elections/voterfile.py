@@ -19,6 +19,7 @@ from unionhall.elections.files import (
     file_fingerprint,
     memory_cap,
     read_first_line,
+    relation_drop,
     split_header,
     stage_csv,
     staged_drop,
@@ -206,8 +207,9 @@ def _voterfile_import(
     say(85, "updating persons")
     person_upsert_from_voters(warehouse=warehouse, load_id=load_id)
     rec.rows_flagged = flagged_rows(cur, load_id)
+    relation_drop(cur, "_el_vn", "_el_vn0")
     staged_drop(cur, staged)
-    for t in ("_el_vn", "_el_vcmp", "_el_vgone", "_el_vqkeys", "_el_vrejkeys"):
+    for t in ("_el_vcmp", "_el_vgone", "_el_vqkeys", "_el_vrejkeys"):
         cur.execute(f"DROP TABLE IF EXISTS {t}")
     load_record(cur, rec, info=info, job_id=job_id)
     say(100, f"{rec.new:,} new, {rec.changed:,} changed, {rec.removed:,} removed")
@@ -240,13 +242,12 @@ def _rejected_keys(cur: duckdb.DuckDBPyConnection, staged: Staged, header: list[
 
 
 def _normalize(cur: duckdb.DuckDBPyConnection, staged: Staged, vintage: str) -> None:
-    cur.execute("DROP TABLE IF EXISTS _el_vn")
+    """`_el_vn0`: the staged rows as `voter` columns. A view: the checks read a column or two
+    of it, the final insert reads it once; a normalized copy would cost more than that."""
+    relation_drop(cur, "_el_vn", "_el_vn0")
     cur.execute(
-        f"CREATE TEMP TABLE _el_vn AS SELECT {_normalized_select(staged, vintage)} FROM {staged.table}"  # noqa: S608
+        f"CREATE TEMP VIEW _el_vn0 AS SELECT {_normalized_select(staged, vintage)} FROM {staged.table}"  # noqa: S608
     )
-    # The staged text is no longer needed; free it before the big joins.
-    cur.execute(f"DROP VIEW IF EXISTS {staged.table}")
-    cur.execute(f"DROP TABLE IF EXISTS {staged.raw_table}")
 
 
 def _raw_line(alias: str = "") -> str:
@@ -256,7 +257,7 @@ def _raw_line(alias: str = "") -> str:
 
 
 def _quarantine_bad_keys(cur: duckdb.DuckDBPyConnection, load_id: int, rec: Reconciliation) -> None:
-    """Rows without a usable key, and repeated keys, go to quarantine; the rest stay."""
+    """Rows without a usable key, and repeated keys, go to quarantine; `_el_vn` is the rest."""
     raw = _raw_line()
     quarantine_from(
         cur, load_id=load_id, code="missing_key", rec=rec,
@@ -267,33 +268,44 @@ def _quarantine_bad_keys(cur: duckdb.DuckDBPyConnection, load_id: int, rec: Reco
                         THEN 'county_id ' || coalesce('''' || _raw_county_id || '''', 'empty') || ' is not a county number'
                         ELSE 'voter_reg_num is empty or zero' END AS reason,
                    {raw} AS raw
-            FROM _el_vn WHERE county_id IS NULL OR voter_reg_num IS NULL
+            FROM _el_vn0 WHERE county_id IS NULL OR voter_reg_num IS NULL
         """,  # noqa: S608  (internal SQL; values are bound)
     )
+    # Repeated keys: group on a hash of the key, then compare the real keys of the few rows
+    # whose hash repeats (a window over every row would sort them all).
+    cur.execute("DROP TABLE IF EXISTS _el_vqkeys")
     cur.execute(
         """
         CREATE TEMP TABLE _el_vqkeys AS
+        WITH repeated AS (
+          SELECT hash(county_id, voter_reg_num) AS h FROM _el_vn0
+          WHERE county_id IS NOT NULL AND voter_reg_num IS NOT NULL
+          GROUP BY 1 HAVING count(*) > 1
+        )
         SELECT _line, county_id, voter_reg_num,
                min(_line) OVER (PARTITION BY county_id, voter_reg_num) AS first_line
-        FROM _el_vn WHERE county_id IS NOT NULL AND voter_reg_num IS NOT NULL
+        FROM _el_vn0 WHERE county_id IS NOT NULL AND voter_reg_num IS NOT NULL
+          AND hash(county_id, voter_reg_num) IN (SELECT h FROM repeated)
         QUALIFY count(*) OVER (PARTITION BY county_id, voter_reg_num) > 1
         """
     )
-    quarantine_from(
+    repeats = cur.execute("SELECT count(*) FROM _el_vqkeys").fetchone()
+    dups = repeats is not None and repeats[0] > 0 and quarantine_from(
         cur, load_id=load_id, code="duplicate", rec=rec,
         select_sql=f"""
             SELECT v._line, 'voter_reg_num' AS column_name,
                    'registration ' || v.county_id || '/' || v.voter_reg_num ||
                    ' already appears on row ' || d.first_line || ' (that row was loaded)' AS reason,
                    {_raw_line("v")} AS raw
-            FROM _el_vn v JOIN _el_vqkeys d USING (_line) WHERE d._line > d.first_line
+            FROM _el_vn0 v JOIN (SELECT * FROM _el_vqkeys WHERE _line > first_line) d USING (_line)
         """,  # noqa: S608  (internal SQL; values are bound)
     )
+    later = " AND _line NOT IN (SELECT _line FROM _el_vqkeys WHERE _line > first_line)" if dups else ""
     cur.execute(
-        """
-        DELETE FROM _el_vn WHERE county_id IS NULL OR voter_reg_num IS NULL
-           OR _line IN (SELECT _line FROM _el_vqkeys WHERE _line > first_line)
-        """
+        f"""
+        CREATE TEMP VIEW _el_vn AS SELECT * FROM _el_vn0
+        WHERE county_id IS NOT NULL AND voter_reg_num IS NOT NULL{later}
+        """  # noqa: S608
     )
 
 
@@ -328,9 +340,17 @@ def _flag_codes(cur: duckdb.DuckDBPyConnection, load_id: int, rec: Reconciliatio
 
 
 def _apply(cur: duckdb.DuckDBPyConnection, *, load_id: int, snapshot: str, rec: Reconciliation) -> None:
+    """Merge the normalized rows `_el_vn` (a table or a view) into `voter` and `voter_history`.
+
+    Also reads `_el_vrejkeys` (keys of quarantined rows: not removed). Drops `_el_vn`.
+    """
     names = list(ncvoter_layout().column_names)
     cols = ", ".join(names)
     rec.rows_loaded = int(cur.execute("SELECT count(*) FROM _el_vn").fetchone()[0])  # type: ignore[index]
+    first = cur.execute("SELECT NOT EXISTS (SELECT 1 FROM voter)").fetchone()
+    if first and first[0]:
+        _apply_first(cur, load_id=load_id, snapshot=snapshot, rec=rec)
+        return
     old_tracked = ", ".join(f"o.{c} AS old_{c}" for c in TRACKED_COLUMNS)
     ncols = ", ".join(f"n.{c}" for c in names)
     cur.execute(
@@ -343,7 +363,7 @@ def _apply(cur: duckdb.DuckDBPyConnection, *, load_id: int, snapshot: str, rec: 
           ON o.county_id = n.county_id AND o.voter_reg_num = n.voter_reg_num
         """  # noqa: S608
     )
-    cur.execute("DROP TABLE _el_vn")
+    relation_drop(cur, "_el_vn")
     # Registrations of the file's counties that it no longer lists (quarantined rows whose
     # key is readable are not counted as removed: they are still in the file).
     cur.execute(
@@ -405,6 +425,33 @@ def _apply(cur: duckdb.DuckDBPyConnection, *, load_id: int, snapshot: str, rec: 
         WHERE voter.county_id = g.county_id AND voter.voter_reg_num = g.voter_reg_num
         """,
         [load_id, load_id],
+    )
+
+
+def _apply_first(cur: duckdb.DuckDBPyConnection, *, load_id: int, snapshot: str, rec: Reconciliation) -> None:
+    """The first voter file: every registration is new, none removed; nothing to compare."""
+    names = list(ncvoter_layout().column_names)
+    cols = ", ".join(names)
+    rec.new, rec.changed, rec.unchanged, rec.removed = rec.rows_loaded, 0, 0, 0
+    cur.execute(
+        f"""
+        INSERT INTO voter
+        SELECT {cols}, address_withheld, true, hash({cols}, address_withheld), $snap::DATE,
+               $load, $load, $load, _line
+        FROM _el_vn
+        """,  # noqa: S608
+        {"snap": snapshot, "load": load_id},
+    )
+    relation_drop(cur, "_el_vn")
+    # What `_history` writes for new registrations, read back from `voter` (normalized once).
+    tracked = ", ".join(TRACKED_COLUMNS)
+    cur.execute(
+        f"""
+        INSERT INTO voter_history
+        SELECT county_id, voter_reg_num, ncid, {tracked}, true, 'new', $snap::DATE, NULL, $load, NULL
+        FROM voter
+        """,  # noqa: S608
+        {"snap": snapshot, "load": load_id},
     )
 
 
