@@ -19,7 +19,7 @@ Rules (DESIGN.md capability 4):
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -99,12 +99,17 @@ def paths_for_grant(
     return paths
 
 
-def scope_paths_for(user: Any, *, today: dt.date | None = None) -> list[ScopePath]:
-    """Every path by which `user` sees persons (empty: sees none)."""
+def scope_paths_for(
+    user: Any, *, today: dt.date | None = None, roles: Collection[str] | None = None
+) -> list[ScopePath]:
+    """Every path by which `user` sees persons (empty: sees none); with `roles`, only
+    the paths of the user's grants in those roles (e.g. what they may download)."""
     if getattr(user, "is_superuser", False):
         return [ScopePath("all", ALL_FIELDS)]
     today = today or timezone.localdate()
     grants = RoleGrant.objects.select_related("committee", "committee__parent").filter(user=user)
+    if roles is not None:
+        grants = grants.filter(role__in=list(roles))
     paths: list[ScopePath] = []
     for g in grants:
         candidates = DataAgreement.objects.select_related("affiliate", "grantee").filter(

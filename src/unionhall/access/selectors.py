@@ -96,6 +96,58 @@ def person_get(*, user: Any, person_id: int, warehouse: Warehouse | None = None)
     return _jsonable(rows[0])
 
 
+# People-search results as CSV: a small, audited download for the roles that manage
+# data. Larger lists, and anyone else, go through an export request approved by
+# someone else (DESIGN.md capability 6), not through this door.
+DOWNLOAD_ROLES = ("administrator", "data_manager")
+DOWNLOAD_LIMIT = 1000
+DOWNLOAD_FIELDS = [
+    "person_id", "first_name", "middle_name", "last_name", "suffix", "birth_date", "sex",
+    "addr_line1", "addr_line2", "city", "state", "zip5", "county", "phone", "email",
+    "voter_reg_num", "member_sources",
+]
+
+
+class DownloadRefused(Exception):
+    """Why a download was refused (shown to the user as is)."""
+
+
+def download_allowed(*, user: Any) -> bool:
+    """May the user download people-search results? (Administrators and data managers.)"""
+    from unionhall.access.models import RoleGrant
+
+    if getattr(user, "is_superuser", False):
+        return True
+    return RoleGrant.objects.filter(user=user, role__in=DOWNLOAD_ROLES).exists()
+
+
+def download_table(t: ir.Table) -> ir.Table:
+    """The download's columns, in order, from a scoped (masked) person table."""
+    return t.select(*DOWNLOAD_FIELDS).order_by(["last_name", "first_name", "person_id"])
+
+
+def person_download(
+    *, user: Any, filters: PersonFilter, warehouse: Warehouse | None = None, limit: int = DOWNLOAD_LIMIT,
+) -> tuple[list[str], list[list[Any]]]:
+    """People-search results for a CSV download: header and rows, through the scope of
+    the user's administrator / data-manager grants only, masks applied. Refused (with
+    the reason) for other roles and for more than `limit` persons. Logged as an export
+    with the persons touched."""
+    if not download_allowed(user=user):
+        raise DownloadRefused("Downloading people is for administrators and data managers; "
+                              "ask yours for an export request.")
+    t = _apply(person_base(user=user, warehouse=warehouse, roles=DOWNLOAD_ROLES), filters)
+    total = int(scoped_count(t).execute())
+    if total > limit:
+        raise DownloadRefused(f"{total:,} people match; a download holds at most {limit:,}. Narrow the "
+                              "search, or ask for an export request (approved by someone else).")
+    rows = download_table(t).to_pyarrow().to_pylist()
+    out = [[";".join(r[c] or []) if c == "member_sources" else r[c] for c in DOWNLOAD_FIELDS] for r in rows]
+    usage_record(user=user, action="export", persons=len(out), detail={
+        "kind": "people search download", "filters": filters.as_dict(), "rows": len(out)})
+    return list(DOWNLOAD_FIELDS), out
+
+
 USAGE_GROUPS = ("user", "committee", "week")
 
 

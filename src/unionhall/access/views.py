@@ -10,7 +10,16 @@ from django.utils.http import url_has_allowed_host_and_scheme
 
 from unionhall.access.gate import current_agreement
 from unionhall.access.models import UsageEvent
-from unionhall.access.selectors import USAGE_GROUPS, PersonFilter, person_search, usage_report
+from unionhall.access.selectors import (
+    DOWNLOAD_LIMIT,
+    USAGE_GROUPS,
+    DownloadRefused,
+    PersonFilter,
+    download_allowed,
+    person_download,
+    person_search,
+    usage_report,
+)
 from unionhall.access.services import agreement_accept, totp_device_for, totp_verify
 from unionhall.web.csvsafe import csv_lines
 from unionhall.web.decorators import member_data_view, staff_required
@@ -81,8 +90,27 @@ def people_search(request: HttpRequest) -> HttpResponse:
         county=q.get("county") or None, zip5=q.get("zip5") or None, registered=registered,
         member_of=q.get("member_of") or None,
     )
+    if q.get("download") == "csv":
+        return _people_download(request, filters)
     searched = any(v is not None for v in filters.as_dict().values())
     total, rows = person_search(user=request.user, filters=filters, limit=100) if searched else (0, [])
+    download = q.copy()
+    download["download"] = "csv"
     return render(request, "access/people.html", {
         "rows": rows, "total": total, "searched": searched, "q": q,
+        "can_download": download_allowed(user=request.user), "download_query": download.urlencode(),
+        "download_limit": DOWNLOAD_LIMIT,
     })
+
+
+def _people_download(request: HttpRequest, filters: PersonFilter) -> HttpResponse:
+    """The search results as a formula-safe CSV (administrators and data managers)."""
+    try:
+        header, rows = person_download(user=request.user, filters=filters)
+    except DownloadRefused as exc:
+        return render(request, "access/download_refused.html", {"reason": str(exc)}, status=403)
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = 'attachment; filename="people-search.csv"'
+    response["Cache-Control"] = "no-store"
+    response.writelines(csv_lines(header, rows))
+    return response

@@ -16,7 +16,7 @@ lists themselves, so the answer is the same either way.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from typing import Any
 
 import duckdb
@@ -272,8 +272,9 @@ def person_member_bits_refresh(cur: duckdb.DuckDBPyConnection) -> None:
     )
 
 
-def person_base(*, user: Any, warehouse: Warehouse | None = None) -> ir.Table:
+def person_base(*, user: Any, warehouse: Warehouse | None = None, roles: Collection[str] | None = None) -> ir.Table:
     """Person rows the user may see, with fields outside their scope set to null.
+    With `roles`, only what the user's grants in those roles show (downloads).
 
     Raises ScopeError when there is no authenticated, active user, or the account is
     blocked (expired, deactivated, current data agreement not accepted).
@@ -287,4 +288,5 @@ def person_base(*, user: Any, warehouse: Warehouse | None = None) -> ir.Table:
     if reason is not None:
         raise ScopeError(reason)
     wh = warehouse or get_warehouse()
-    return scoped_persons(wh.table("person"), scope_paths_for(user), source_bits=source_bits_for(wh))
+    paths = scope_paths_for(user, roles=roles)
+    return scoped_persons(wh.table("person"), paths, source_bits=source_bits_for(wh))
