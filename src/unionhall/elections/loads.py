@@ -194,6 +194,62 @@ def flag_from(
     return count
 
 
+@dataclass(frozen=True)
+class FlagCheck:
+    """One code check for `flags_from`: rows matching `where` get `reason` on `column`."""
+
+    column: str
+    where: str
+    reason: str
+    value_sql: str | None = None
+
+
+def flags_from(
+    cur: duckdb.DuckDBPyConnection,
+    *,
+    load_id: int,
+    table: str,
+    checks: list[FlagCheck],
+    params: dict[str, Any] | None = None,
+    rec: Reconciliation,
+) -> int:
+    """`flag_from` for many checks in one scan of `table` (named `params` only).
+
+    Rows that fail no check (nearly all) are filtered out before any flag row is built.
+    """
+    if not checks:
+        return 0
+    items = ", ".join(
+        f"CASE WHEN {c.where} THEN {{'c': '{c.column}', 'v': CAST({c.value_sql or c.column} AS VARCHAR), "
+        f"'r': '{c.reason.replace(chr(39), chr(39) * 2)}'}} END"
+        for c in checks
+    )
+    any_check = " OR ".join(f"({c.where})" for c in checks)
+    cur.execute("DROP TABLE IF EXISTS _el_flags")
+    cur.execute(
+        f"""
+        CREATE TEMP TABLE _el_flags AS
+        SELECT _line, f.c AS column_name, f.v AS value, f.r AS reason
+        FROM (SELECT _line, unnest(list_filter([{items}], x -> x IS NOT NULL)) AS f
+              FROM {table} WHERE {any_check})
+        """,  # noqa: S608  (internal SQL fragments; values bound)
+        params or {},
+    )
+    cur.execute(
+        "INSERT INTO election_flag SELECT $load, _line, column_name, value, reason FROM _el_flags",
+        {"load": load_id},
+    )
+    counts = dict(cur.execute("SELECT column_name, count(*) FROM _el_flags GROUP BY 1").fetchall())
+    cur.execute("DROP TABLE _el_flags")
+    total = 0
+    for c in checks:
+        n = int(counts.pop(c.column, 0))
+        if n:
+            rec.flags[c.column] = rec.flags.get(c.column, 0) + n
+            total += n
+    return total
+
+
 def flagged_rows(cur: duckdb.DuckDBPyConnection, load_id: int) -> int:
     row = cur.execute(
         "SELECT count(DISTINCT row_number) FROM election_flag WHERE load_id = ?", [load_id]

@@ -27,11 +27,12 @@ from unionhall.elections.files import (
     wrong_layout_error,
 )
 from unionhall.elections.loads import (
+    FlagCheck,
     Progress,
     Reconciliation,
     already_loaded,
-    flag_from,
     flagged_rows,
+    flags_from,
     load_next_id,
     load_record,
     quarantine_from,
@@ -312,31 +313,27 @@ def _quarantine_bad_keys(cur: duckdb.DuckDBPyConnection, load_id: int, rec: Reco
 def _flag_codes(cur: duckdb.DuckDBPyConnection, load_id: int, rec: Reconciliation) -> None:
     layout = ncvoter_layout()
     supp = SUPPLEMENTARY_CODES["ncvoter"]
+    checks: list[FlagCheck] = []
+    params: dict[str, object] = {}
     for col in codes.VOTER_CODED_COLUMNS:
         allowed = layout.codes.get(col) or supp.get(col) or {}
-        flag_from(
-            cur, load_id=load_id, table="_el_vn", column=col, rec=rec,
-            where=f"{col} IS NOT NULL AND NOT list_contains(?, {col})",
+        params[f"codes_{col}"] = sql_list(frozenset(allowed))
+        checks.append(FlagCheck(
+            column=col, where=f"{col} IS NOT NULL AND NOT list_contains($codes_{col}, {col})",
             reason=f"{col} is not a known code (kept as written)",
-            params=[sql_list(frozenset(allowed))],
-        )
-    flag_from(
-        cur, load_id=load_id, table="_el_vn", column="status_cd", rec=rec,
-        where="status_cd IS NULL", reason="status_cd is empty", value_sql="NULL",
-    )
-    counties = sorted({int(c) or 100 for c in layout.codes["county_id"]})
-    flag_from(
-        cur, load_id=load_id, table="_el_vn", column="county_id", rec=rec,
-        where="NOT list_contains(?, county_id)", value_sql="CAST(county_id AS VARCHAR)",
+        ))
+    checks.append(FlagCheck(column="status_cd", where="status_cd IS NULL", reason="status_cd is empty", value_sql="NULL"))
+    params["counties"] = sorted({int(c) or 100 for c in layout.codes["county_id"]})
+    checks.append(FlagCheck(
+        column="county_id", where="NOT list_contains($counties, county_id)", value_sql="CAST(county_id AS VARCHAR)",
         reason="county_id is not one of the 100 NC county numbers (kept as written)",
-        params=[counties],
-    )
+    ))
     for col in ("registr_dt", "birth_year", "age_at_year_end"):
-        flag_from(
-            cur, load_id=load_id, table="_el_vn", column=col, rec=rec,
-            where=f"_raw_{col} IS NOT NULL AND {col} IS NULL", value_sql=f"_raw_{col}",
+        checks.append(FlagCheck(
+            column=col, where=f"_raw_{col} IS NOT NULL AND {col} IS NULL", value_sql=f"_raw_{col}",
             reason=f"{col} is not readable (stored empty; the value is kept here)",
-        )
+        ))
+    flags_from(cur, load_id=load_id, table="_el_vn", checks=checks, params=params, rec=rec)
 
 
 def _apply(cur: duckdb.DuckDBPyConnection, *, load_id: int, snapshot: str, rec: Reconciliation) -> None:
