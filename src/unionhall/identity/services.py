@@ -150,7 +150,11 @@ def identity_match_run(
     say(80, "assigning person ids")
     changes = _assign(warehouse, decisions, run_id)
     say(90, "golden records and provenance")
-    _golden_records(warehouse)
+    if settings.retrain:
+        _golden_records(warehouse)
+    else:
+        note(f"{_touched_persons(warehouse):,} persons to rebuild")
+        _golden_records(warehouse, only_touched=True)
     _memberships(warehouse)
     counts = identity_counts(warehouse=warehouse)
     counts.update({
@@ -162,7 +166,7 @@ def identity_match_run(
         "INSERT INTO identity_run VALUES (?, ?, ?, ?, ?, ?)",
         [run_id, job_id, started, _now(), json.dumps(counts), json.dumps(settings.as_dict())],
     )
-    for t in ("_id_members", "_id_voters", "_id_nick"):
+    for t in ("_id_members", "_id_voters", "_id_nick", "_id_touched"):
         cur.execute(f"DROP TABLE IF EXISTS {t}")
     say(100, "done")
     return counts
@@ -274,8 +278,16 @@ def _assign(warehouse: Warehouse, decisions: _Decisions, run_id: int) -> dict[st
     if merges:  # a hand merge of a voter's person moves the registration too
         cur.executemany("UPDATE voter_person SET person_id = ? WHERE person_id = ?",
                         [[dst, src] for src, dst in merges.items()])
-    voter_pid = dict(cur.execute("SELECT ncid, person_id FROM voter_person").fetchall())
-    voter_pids = set(voter_pid.values())
+
+    def voter_person_ids(ncids: set[str]) -> dict[str, int]:
+        # Only the registrations asked about: the voter file has millions of rows.
+        if not ncids:
+            return {}
+        cur.register("_id_ncids", pa.table({"ncid": pa.array(sorted(ncids), pa.string())}))
+        rows = cur.execute("SELECT vp.ncid, vp.person_id FROM voter_person vp "
+                           "JOIN _id_ncids n ON n.ncid = vp.ncid").fetchall()
+        cur.unregister("_id_ncids")
+        return {str(n): int(p) for n, p in rows}
 
     # Voter link per member: kept when the record is unchanged, else the best link pair,
     # if no other registration scores within AMBIGUITY_MARGIN of it (then: review).
@@ -320,6 +332,7 @@ def _assign(warehouse: Warehouse, decisions: _Decisions, run_id: int) -> dict[st
         else:
             link[key] = None
 
+    voter_pid = voter_person_ids({n for n in link.values() if n is not None})
     uf = _UnionFind({k: link[k] for k in old})
     # Records already together stay together unless a decision says otherwise.
     by_pid: dict[int, list[str]] = {}
@@ -399,7 +412,12 @@ def _assign(warehouse: Warehouse, decisions: _Decisions, run_id: int) -> dict[st
     # Ids no record uses any more were merged into another person: keep them as aliases.
     retired = {int(r[6]): new_pid[k] for k, r in old.items()
                if r[6] is not None and int(r[6]) != new_pid[k]}
-    still_used = set(new_pid.values()) | voter_pids
+    still_used = set(new_pid.values())
+    if retired or merges:  # an id a registration's person still has is not retired
+        in_voters = cur.execute(
+            "SELECT DISTINCT person_id FROM voter_person WHERE list_contains($ids, person_id)",
+            {"ids": sorted(set(retired) | set(merges))}).fetchall()
+        still_used |= {int(r[0]) for r in in_voters}
     aliases = [(o, n) for o, n in retired.items() if o not in still_used]
     aliases += [(o, n) for o, n in merges.items() if o not in still_used and o not in retired]
     if aliases:
@@ -420,7 +438,33 @@ def _assign(warehouse: Warehouse, decisions: _Decisions, run_id: int) -> dict[st
         {"now": now},
     )
     changed = sum(1 for k, r in old.items() if r[6] is not None and int(r[6]) != new_pid[k])
+    # Persons whose golden record may change: those of new, changed or moved records
+    # (the person they left too), then (in `_touched_persons`) those of changed voters.
+    touched = {new_pid[k] for k, r in old.items() if r[3] or r[6] is None or int(r[6]) != new_pid[k]}
+    touched |= {int(r[6]) for k, r in old.items() if r[6] is not None and int(r[6]) != new_pid[k]}
+    cur.execute("CREATE OR REPLACE TEMP TABLE _id_touched (person_id BIGINT)")
+    if touched:
+        cur.register("_id_touched_arrow", pa.table({"person_id": pa.array(sorted(touched), pa.int64())}))
+        cur.execute("INSERT INTO _id_touched SELECT person_id FROM _id_touched_arrow")
+        cur.unregister("_id_touched_arrow")
     return {"person_ids_changed": changed, "persons_retired": len(aliases)}
+
+
+def _touched_persons(warehouse: Warehouse) -> int:
+    """Complete `_id_touched` with the persons of changed voters and any person without a
+    golden record yet; returns how many persons there are to rebuild."""
+    cur = warehouse.cursor()
+    cur.execute(
+        """
+        INSERT INTO _id_touched
+        SELECT vp.person_id FROM voter_person vp JOIN _id_voters v ON v.ncid = vp.ncid AND v.pending
+        UNION ALL
+        SELECT DISTINCT r.person_id FROM identity_record r
+        WHERE NOT EXISTS (SELECT 1 FROM person_provenance p WHERE p.person_id = r.person_id)
+        """
+    )
+    return int(_one(warehouse, "SELECT count(DISTINCT person_id) FROM _id_touched "
+                               "WHERE person_id IN (SELECT person_id FROM identity_record)"))
 
 
 def _rejected(decisions: _Decisions, mkey: str, ncid: str) -> bool:
@@ -476,61 +520,78 @@ _MEMBER_EXPR = {
 _TYPES = {"birth_date": "DATE"}
 
 
-def _golden_records(warehouse: Warehouse) -> None:
-    """Rebuild the golden record and its provenance of every person with a member record."""
+def _golden_records(warehouse: Warehouse, *, only_touched: bool = False) -> None:
+    """Rebuild the golden record and its provenance of every person with a member record
+    (with `only_touched`: of the persons this run touched, see `_touched_persons`).
+
+    One row per candidate source record with every field (one pass over the voter file
+    and one over the member records), unpivoted to (field, value), ranked by the
+    survivorship rules, then written back to `person` in one pivoting UPDATE.
+    """
     cur = warehouse.cursor()
-    cur.execute("CREATE OR REPLACE TEMP TABLE _id_persons AS SELECT DISTINCT person_id FROM identity_record")
-    parts = []
-    for field, order in SURVIVORSHIP.items():
-        for rank, kind in enumerate(order):
-            if kind == "voter":
-                expr = _VOTER_EXPR[field]
-                parts.append(
-                    f"SELECT vp.person_id, '{field}' AS field, nullif(trim(({expr})::VARCHAR), '') AS value, "  # noqa: S608
-                    f"'voter' AS source_kind, 'voter file' AS source_name, "
-                    f"v.county_id::VARCHAR || ':' || v.voter_reg_num AS record_key, v.last_load_id AS import_id, "
-                    f"v.snapshot_date::TIMESTAMP AS as_of, {rank} AS rank "
-                    f"FROM voter_person vp JOIN _id_persons ps USING (person_id) "
-                    f"JOIN _id_voters iv ON iv.ncid = vp.ncid "
-                    f"JOIN voter v ON v.ncid = vp.ncid AND v.in_file "
-                    f"AND v.voter_reg_num = (SELECT max(v2.voter_reg_num) FROM voter v2 WHERE v2.ncid = vp.ncid AND v2.in_file)"
-                )
-            else:
-                expr = _MEMBER_EXPR[field]
-                parts.append(
-                    f"SELECT r.person_id, '{field}', nullif(trim(({expr})::VARCHAR), ''), 'member', m.source, "  # noqa: S608
-                    f"m.member_key, m.import_id, i.imported_at, {rank} "
-                    f"FROM identity_record r JOIN member_record m ON m.source = r.source_name "
-                    f"AND m.member_key = r.record_key "
-                    f"LEFT JOIN member_import i ON i.import_id = m.import_id"
-                )
-    union = "\nUNION ALL\n".join(parts)
+    if only_touched:
+        cur.execute("CREATE OR REPLACE TEMP TABLE _id_persons AS SELECT DISTINCT person_id FROM _id_touched t "
+                    "WHERE person_id IN (SELECT person_id FROM identity_record)")
+    else:
+        cur.execute("CREATE OR REPLACE TEMP TABLE _id_persons AS SELECT DISTINCT person_id FROM identity_record")
+    fields = list(SURVIVORSHIP)
+    voter_cols = ", ".join(
+        f"nullif(trim(({_VOTER_EXPR[f]})::VARCHAR), '') AS {f}" if f in _VOTER_EXPR else f"NULL::VARCHAR AS {f}"
+        for f in fields
+    )
+    member_cols = ", ".join(
+        f"nullif(trim(({_MEMBER_EXPR[f]})::VARCHAR), '') AS {f}" if f in _MEMBER_EXPR else f"NULL::VARCHAR AS {f}"
+        for f in fields
+    )
+    ranks = ", ".join(f"('{f}', '{kind}', {rank})" for f, order in SURVIVORSHIP.items()
+                      for rank, kind in enumerate(order))
+    cur.execute(
+        f"""
+        CREATE OR REPLACE TEMP TABLE _id_cand AS
+        SELECT vp.person_id, 'voter' AS source_kind, 'voter file' AS source_name,
+               v.county_id::VARCHAR || ':' || v.voter_reg_num AS record_key, v.last_load_id AS import_id,
+               v.snapshot_date::TIMESTAMP AS as_of, {voter_cols}
+        FROM voter_person vp JOIN _id_persons ps USING (person_id)
+        JOIN _id_voters iv ON iv.ncid = vp.ncid
+        JOIN voter v ON v.ncid = vp.ncid AND v.in_file
+        QUALIFY v.voter_reg_num = max(v.voter_reg_num) OVER (PARTITION BY v.ncid)
+        UNION ALL
+        SELECT r.person_id, 'member', m.source, m.member_key, m.import_id, i.imported_at, {member_cols}
+        FROM identity_record r JOIN _id_persons ps USING (person_id)
+        JOIN member_record m ON m.source = r.source_name AND m.member_key = r.record_key
+        LEFT JOIN member_import i ON i.import_id = m.import_id
+        """  # noqa: S608  (field names and expressions are constants)
+    )
     cur.execute(
         f"""
         CREATE OR REPLACE TEMP TABLE _id_golden AS
-        SELECT person_id, field, value, source_kind, source_name, record_key, import_id, as_of,
-               CASE WHEN rank = 0 THEN 'preferred source' ELSE 'fallback source' END
+        SELECT u.person_id, u.field, u.value, u.source_kind, u.source_name, u.record_key, u.import_id,
+               u.as_of,
+               CASE WHEN k.rank = 0 THEN 'preferred source' ELSE 'fallback source' END
                  || ', newest record' AS rule
-        FROM ({union}) c
-        WHERE value IS NOT NULL
-        QUALIFY row_number() OVER (PARTITION BY person_id, field
-                                   ORDER BY rank, as_of DESC NULLS LAST, import_id DESC NULLS LAST,
-                                            source_name, record_key) = 1
-        """  # noqa: S608  (field names and expressions are constants)
+        FROM (UNPIVOT _id_cand ON {", ".join(fields)} INTO NAME field VALUE value) u
+        JOIN (VALUES {ranks}) k(field, kind, rank) ON k.field = u.field AND k.kind = u.source_kind
+        QUALIFY row_number() OVER (PARTITION BY u.person_id, u.field
+                                   ORDER BY k.rank, u.as_of DESC NULLS LAST, u.import_id DESC NULLS LAST,
+                                            u.source_name, u.record_key) = 1
+        """  # noqa: S608  (field names are constants)
     )
     cur.execute("DELETE FROM person_provenance WHERE person_id IN (SELECT person_id FROM _id_persons)")
     cur.execute("INSERT INTO person_provenance SELECT * FROM _id_golden")
-    sets = ", ".join(
-        f"{f} = (SELECT g.value::{_TYPES.get(f, 'VARCHAR')} FROM _id_golden g "  # noqa: S608
-        f"WHERE g.person_id = person.person_id AND g.field = '{f}')"
-        for f in SURVIVORSHIP
-    )
+    pivot = ", ".join(
+        f"max(value) FILTER (WHERE field = '{f}')::{_TYPES.get(f, 'VARCHAR')} AS {f}" for f in fields)
+    sets = ", ".join(f"{f} = g.{f}" for f in fields)
     cur.execute(
-        f"UPDATE person SET {sets}, updated_at = ? WHERE person_id IN (SELECT person_id FROM _id_persons)",  # noqa: S608
-        [_now()],
+        f"""
+        UPDATE person SET {sets}, updated_at = $now
+        FROM (SELECT ps.person_id, {pivot}
+              FROM _id_persons ps LEFT JOIN _id_golden USING (person_id) GROUP BY ps.person_id) g
+        WHERE person.person_id = g.person_id
+        """,  # noqa: S608  (field names are constants)
+        {"now": _now()},
     )
-    cur.execute("DROP TABLE _id_golden")
-    cur.execute("DROP TABLE _id_persons")
+    for t in ("_id_golden", "_id_cand", "_id_persons"):
+        cur.execute(f"DROP TABLE {t}")
 
 
 def _memberships(warehouse: Warehouse) -> None:
