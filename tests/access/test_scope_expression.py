@@ -80,3 +80,16 @@ def test_member_bits_are_never_returned(warehouse: Warehouse) -> None:
     admin = get_user_model().objects.create_superuser("root", "root@example.org", "a-long-passw0rd!")
     for user in (user_with("organizer", tree["clc"]), user_with("organizer", tree["affiliate"]), admin):
         assert "member_source_bits" not in person_base(user=user, warehouse=warehouse).columns
+
+
+def test_the_migration_fills_bits_for_persons_already_there(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from unionhall.warehouse.migrations import MIGRATIONS, apply_migrations
+
+    wh = Warehouse(tmp_path / "w.duckdb")
+    apply_migrations(wh, [m for m in MIGRATIONS if m.version < 2026113050])
+    wh.cursor().execute("INSERT INTO person (person_id, member_sources) VALUES (1, ['nurses']), (2, []), (3, NULL)")
+    apply_migrations(wh, MIGRATIONS)
+    bits = source_bits_for(wh)
+    rows = wh.cursor().execute("SELECT person_id, member_source_bits FROM person ORDER BY 1").fetchall()
+    assert rows == [(1, 1 << bits["nurses"]), (2, None), (3, None)]
+    wh.close()
