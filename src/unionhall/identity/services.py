@@ -130,7 +130,13 @@ def identity_match_run(
 
     members = prepare.members_arrow(warehouse)
     trained: list[str] = []
-    if n_members and n_voters:
+    # Nothing new or changed and both models saved: there is no pair to score.
+    nothing_new = (n_pending == 0 and n_voters_pending == 0
+                   and _saved_model(warehouse, "member_voter", settings) is not None
+                   and _saved_model(warehouse, "member_member", settings) is not None)
+    if nothing_new:
+        note("nothing new or changed: no pair to score")
+    elif n_members and n_voters:
         say(10, "member -> voter: training and scoring" if _saved_model(warehouse, "member_voter", settings) is None
             else "member -> voter: scoring")
         pred = _predict(warehouse, "member_voter", settings, members, prepare.voters_arrow(warehouse))
@@ -138,7 +144,7 @@ def identity_match_run(
         _store_pairs(warehouse, "member_voter", pred, settings, run_id)
         if pred.trained:
             trained.append("member_voter")
-    if n_members >= 2:
+    if n_members >= 2 and not nothing_new:
         say(55, "member <-> member: training and scoring")
         pred = _predict(warehouse, "member_member", settings, members, None)
         note(_seconds("member <-> member", pred))
