@@ -425,9 +425,10 @@ class _LineStore:
         self.newline = newline
         self.chunks: list[tuple[int, list[str], bool]] = []  # (first line index, lines, dirty)
         self._skip = skip_lines
-        self.iterator = itertools.chain.from_iterable(self._gen())
+        self.chunk_iter = self._gen()  # (first line index, lines, dirty) per chunk
+        self.iterator = itertools.chain.from_iterable(lines for _, lines, _ in self.chunk_iter)
 
-    def _gen(self) -> Iterator[list[str]]:
+    def _gen(self) -> Iterator[tuple[int, list[str], bool]]:
         dec = codecs.getincrementaldecoder(self.encoding)(UNDECODABLE_ERRORS)
         base = 0
         carry = ""
@@ -455,8 +456,8 @@ class _LineStore:
                 if lines:
                     dirty = "\x00" in text or UNDECODABLE_RE.search(text) is not None
                     self.chunks.append((base, lines, dirty))
+                    yield base, lines, dirty
                     base += len(lines)
-                    yield lines
                 if final:
                     return
 
@@ -479,6 +480,88 @@ class _LineStore:
             if index >= base:
                 return dirty
         return True
+
+
+def _rows_frame(header: Sequence[str], rows: list[list[str]]) -> pl.DataFrame:
+    schema = {name: pl.Utf8 for name in header}
+    # orient="row" transposes in Rust; zip(*rows) in Python costs twice as much.
+    return pl.DataFrame(rows, schema=schema, orient="row") if rows else pl.DataFrame(schema=schema)
+
+
+class _BatchBuilder:
+    """Collects parsed rows and rejects, in file order, into batches of `size` rows read."""
+
+    def __init__(self, header: Sequence[str], size: int) -> None:
+        self.header = list(header)
+        self.size = size
+        self.frames: list[pl.DataFrame] = []
+        self.numbers: list[pl.Series] = []
+        self.raws: list[pl.Series] = []
+        self.rejected: list[RejectedRow] = []
+        self.count = 0  # rows + rejects held
+
+    @property
+    def room(self) -> int:
+        return self.size - self.count
+
+    def add_rows(
+        self, rows: list[list[str]], numbers: list[int], raws: list[str], rejected: list[RejectedRow]
+    ) -> Iterator[Batch]:
+        if rows or rejected:
+            yield from self.add_frame(
+                _rows_frame(self.header, rows),
+                pl.Series("row_number", numbers, dtype=pl.Int64),
+                pl.Series("raw", raws, dtype=pl.Utf8),
+                rejected,
+            )
+
+    def add_frame(
+        self, frame: pl.DataFrame, numbers: pl.Series, raws: pl.Series, rejected: list[RejectedRow]
+    ) -> Iterator[Batch]:
+        """Add rows (aligned frame, numbers, raws; numbers ascending) and rejects."""
+        taken_rows = taken_rejects = 0
+        while (frame.height - taken_rows) + (len(rejected) - taken_rejects) >= self.room:
+            # The batch ends at the room-th entry, rows and rejects merged by row number.
+            need = self.room
+            row_numbers = numbers.slice(taken_rows).to_numpy()
+            reject_numbers = [r.row_number for r in rejected[taken_rejects:]]
+            merged = sorted([*row_numbers[:need].tolist(), *reject_numbers[:need]])
+            last = merged[need - 1]
+            n_rows = int((row_numbers <= last).sum())
+            n_rejects = sum(1 for n in reject_numbers if n <= last)
+            self._hold(frame.slice(taken_rows, n_rows), numbers.slice(taken_rows, n_rows),
+                       raws.slice(taken_rows, n_rows), rejected[taken_rejects:taken_rejects + n_rejects])
+            taken_rows += n_rows
+            taken_rejects += n_rejects
+            yield self._emit()
+        self._hold(frame.slice(taken_rows), numbers.slice(taken_rows), raws.slice(taken_rows),
+                   rejected[taken_rejects:])
+
+    def finish(self) -> Iterator[Batch]:
+        if self.count:
+            yield self._emit()
+
+    def _hold(self, frame: pl.DataFrame, numbers: pl.Series, raws: pl.Series, rejected: list[RejectedRow]) -> None:
+        if frame.height:
+            self.frames.append(frame)
+            self.numbers.append(numbers)
+            self.raws.append(raws)
+        self.rejected.extend(rejected)
+        self.count += frame.height + len(rejected)
+
+    def _emit(self) -> Batch:
+        if self.frames:
+            frame = pl.concat(self.frames) if len(self.frames) > 1 else self.frames[0]
+            numbers = pl.concat(self.numbers) if len(self.numbers) > 1 else self.numbers[0]
+            raws = pl.concat(self.raws) if len(self.raws) > 1 else self.raws[0]
+        else:
+            frame = _rows_frame(self.header, [])
+            numbers = pl.Series("row_number", [], dtype=pl.Int64)
+            raws = pl.Series("raw", [], dtype=pl.Utf8)
+        batch = Batch(frame=frame.rechunk(), row_numbers=numbers.rechunk().alias("row_number"),
+                      raw=raws.rechunk().alias("raw"), rejected=self.rejected)
+        self.frames, self.numbers, self.raws, self.rejected, self.count = [], [], [], [], 0
+        return batch
 
 
 @dataclass
@@ -575,6 +658,73 @@ class _DelimitedReader(SourceReader):
 
     def _batches(self, size: int) -> Iterator[Batch]:
         store = _LineStore(self.path, self.encoding or "utf-8", self.newline, self.first_data_line)
+        out = _BatchBuilder(self.header, size)
+        for base, lines, dirty in store.chunk_iter:
+            plain = None if dirty else self._plain_chunk(store, base, lines)
+            if plain is not None:
+                yield from out.add_frame(*plain)
+            else:
+                # Record by record with the csv module until a record ends where a chunk does.
+                yield from self._records(store, base, lines, out)
+            store.forget_before(store.chunks[-1][0])
+        yield from out.finish()
+
+    def _plain_chunk(
+        self, store: _LineStore, base: int, lines: list[str]
+    ) -> tuple[pl.DataFrame, pl.Series, pl.Series, list[RejectedRow]] | None:
+        """Parse a chunk column-wise in Polars when it has nothing the csv module would
+        treat specially (no quote or escape character, no stray carriage return, no
+        value too long for a cell): then a line is a record and a delimiter a boundary.
+        Returns None when the chunk needs the csv module.
+        """
+        delim = self.delimiter or ","
+        text_has = "".join(lines)
+        if (
+            len(delim) != 1
+            or self.quotechar in text_has
+            or (self.escapechar and self.escapechar in text_has)
+            or max(map(len, lines)) > MAX_CELL_CHARS
+        ):
+            return None
+        ncols = len(self.header)
+        full = pl.Series(lines, dtype=pl.Utf8)
+        body = full.str.strip_chars_end("\r\n")
+        ends = full.str.len_bytes() - body.str.len_bytes()
+        inner = body.str.contains("[\r\n]")
+        odd_end = (ends > 2) | ((ends == 2) & ~full.str.ends_with("\r\n"))
+        if bool((inner | odd_end).any()):
+            return None
+        right = body.str.count_matches(delim, literal=True) == ncols - 1
+        blank = right & (body.str.replace_all(delim, "", literal=True) == "")
+        good = right & ~blank
+        numbers = pl.Series("row_number", range(base + 1, base + 1 + len(lines)), dtype=pl.Int64)
+        rows = body.filter(good)
+        frame = rows.str.split_exact(delim, ncols - 1).struct.unnest()
+        frame.columns = list(self.header)
+        rejected = [
+            RejectedRow(number, q.BLANK, "blank line", raw)
+            for number, raw in zip(numbers.filter(blank).to_list(), body.filter(blank).to_list(), strict=True)
+        ]
+        row_numbers, raws = numbers.filter(good), rows.alias("raw")
+        if not bool(right.all()):
+            # Wrong number of fields: the same checks as the csv path, one line at a time.
+            o_rows: list[list[str]] = []
+            o_numbers: list[int] = []
+            o_raws: list[str] = []
+            for number, line in zip(numbers.filter(~right).to_list(), body.filter(~right).to_list(), strict=True):
+                self._odd_record(store, line.split(delim), number - 1, number, None, o_rows, o_numbers, o_raws, rejected)
+            if o_rows:
+                odd = _rows_frame(self.header, o_rows)
+                order = pl.concat([row_numbers, pl.Series(o_numbers, dtype=pl.Int64)]).arg_sort()
+                frame = pl.concat([frame, odd]).select(pl.all().gather(order))
+                row_numbers = pl.concat([row_numbers, pl.Series(o_numbers, dtype=pl.Int64)]).gather(order)
+                raws = pl.concat([raws, pl.Series("raw", o_raws, dtype=pl.Utf8)]).gather(order)
+            rejected.sort(key=lambda r: r.row_number)
+        return frame, row_numbers.alias("row_number"), raws.alias("raw"), rejected
+
+    def _records(self, store: _LineStore, base: int, lines: list[str], out: _BatchBuilder) -> Iterator[Batch]:
+        """The csv module from line `base` (the start of chunk `lines`) until a record
+        ends exactly at the end of the chunks read so far."""
         header = self.header
         ncols = len(header)
         delim = self.delimiter or ","
@@ -582,8 +732,9 @@ class _DelimitedReader(SourceReader):
         numbers: list[int] = []
         raws: list[str] = []
         rejected: list[RejectedRow] = []
-        offset = self.first_data_line  # physical index of the line the csv reader starts at
-        reader = self._csv(store.iterator)
+        source = itertools.chain(lines, store.iterator)
+        offset = base  # physical index of the line the csv reader starts at
+        reader = self._csv(source)
         prev_end = offset
         while True:
             try:
@@ -598,36 +749,35 @@ class _DelimitedReader(SourceReader):
             prev_end = end
             nlines = end - start
             cbase, clines, cdirty = store.chunks[-1]
-            if error is None and nlines == 1 and len(row) == ncols and start >= cbase and not cdirty:
-                # The fast path: one clean line, right number of fields.
-                line = clines[start - cbase]
-                if len(line) <= MAX_CELL_CHARS or _too_long(row, header) is None:
-                    if any(row) or line.strip(delim + self.quotechar + " \t\r\n"):
-                        rows.append(row)
-                        numbers.append(start + 1)
-                        raws.append(line.rstrip("\r\n"))
-                    else:
-                        rejected.append(RejectedRow(start + 1, q.BLANK, "blank line", line.rstrip("\r\n")))
-                    if len(rows) + len(rejected) >= size:
-                        yield self._make_batch(rows, numbers, raws, rejected)
-                        rows, numbers, raws, rejected = [], [], [], []
-                        store.forget_before(start)
+            plain = error is None and nlines == 1 and len(row) == ncols and start >= cbase and not cdirty
+            line = clines[start - cbase] if plain else ""
+            if plain and (len(line) <= MAX_CELL_CHARS or _too_long(row, header) is None):
+                # One clean line, right number of fields.
+                if any(row) or line.strip(delim + self.quotechar + " \t\r\n"):
+                    rows.append(row)
+                    numbers.append(start + 1)
+                    raws.append(line.rstrip("\r\n"))
+                else:
+                    rejected.append(RejectedRow(start + 1, q.BLANK, "blank line", line.rstrip("\r\n")))
+            else:
+                # Slow path: anything unusual about this record.
+                restart = self._odd_record(store, row, start, end, error, rows, numbers, raws, rejected)
+                if restart is not None:
+                    # Re-read from the line after the bad one: the lines a runaway quote
+                    # swallowed are ordinary rows.
+                    replay = [store.line(i) for i in range(restart, end)]
+                    offset = restart
+                    prev_end = restart
+                    reader = self._csv(itertools.chain(replay, source))
                     continue
-            # Slow path: anything unusual about this record.
-            restart = self._odd_record(store, row, start, end, error, rows, numbers, raws, rejected)
-            if restart is not None:
-                # Re-read from the line after the bad one: the lines a runaway quote
-                # swallowed are ordinary rows.
-                replay = [store.line(i) for i in range(restart, end)]
-                offset = restart
-                prev_end = restart
-                reader = self._csv(itertools.chain(replay, store.iterator))
-            if len(rows) + len(rejected) >= size:
-                yield self._make_batch(rows, numbers, raws, rejected)
+            if len(rows) + len(rejected) >= out.room:
+                yield from out.add_rows(rows, numbers, raws, rejected)
                 rows, numbers, raws, rejected = [], [], [], []
                 store.forget_before(prev_end)
-        if rows or rejected:
-            yield self._make_batch(rows, numbers, raws, rejected)
+            last_base, last_lines, _ = store.chunks[-1]
+            if prev_end == last_base + len(last_lines):
+                break  # a record boundary at a chunk boundary: the next chunk may be plain
+        yield from out.add_rows(rows, numbers, raws, rejected)
 
     def _odd_record(
         self,
