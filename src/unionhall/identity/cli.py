@@ -16,7 +16,9 @@ def match(
     link_threshold: Annotated[float | None, typer.Option(help="Member -> voter auto-link probability.")] = None,
     dual_threshold: Annotated[float | None, typer.Option(help="Member <-> member auto-link probability.")] = None,
     review_threshold: Annotated[float | None, typer.Option(help="Lowest probability kept for review.")] = None,
-    retrain: Annotated[bool, typer.Option("--retrain", help="Train the models again (else the saved ones).")] = False,
+    retrain: Annotated[bool, typer.Option(
+        "--retrain", help="Train the models again and score every pair again (else the saved models, new records only)."
+    )] = False,
 ) -> None:
     """Match new and changed member records and voters to persons."""
     from unionhall.cli._runtime import out_console, run_job_foreground, setup_django
