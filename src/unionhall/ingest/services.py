@@ -312,12 +312,16 @@ class _SnapshotLoader:
         cur.execute(f"INSERT INTO {self.chg} SELECT member_key, row_number, change FROM {bc} WHERE NOT duplicate")
         changes = cur.execute(
             f"SELECT row_number, member_key, row_hash, change, prev_first_import_id FROM {bc} "
-            "WHERE NOT duplicate AND change <> 'unchanged'"
+            "WHERE NOT duplicate AND change <> 'unchanged' ORDER BY row_number"
         ).pl()
         cur.unregister("uh_batch")
-        if changes.height:
-            self._pending.append(loaded.drop("raw").join(changes, on="row_number", how="inner"))
-            self._pending_rows += changes.height
+        if changes.height == loaded.height:  # every row new or changed (a first import)
+            rows = loaded.drop("raw").hstack(changes.drop("row_number").get_columns())
+        else:
+            rows = loaded.drop("raw").join(changes, on="row_number", how="inner", maintain_order="left")
+        if rows.height:
+            self._pending.append(rows)
+            self._pending_rows += rows.height
         if self._pending_rows >= _ROW_GROUP:
             self._flush(final=False)
 
@@ -471,7 +475,9 @@ def _load_file(
                 batch = result.batch
                 rows_read += result.rows_read
                 loaded = result.loaded
-                if loaded.height:
+                if loaded.height == batch.frame.height:  # every row kept: aligned already
+                    loaded = loaded.with_columns(batch.raw.alias("raw"))
+                elif loaded.height:
                     raw = batch.raw.to_frame("raw").with_columns(batch.row_numbers.alias("row_number"))
                     loaded = loaded.join(raw, on="row_number", how="left")
                 loader.put(loaded, result.quarantined)  # the reader's rejects and the standardizer's
