@@ -50,3 +50,18 @@ def test_voter_line_numbers_after_consecutive_and_many_bad_lines(tmp_path: Path,
     # voter i is on line i + 1
     assert all(line == reg + 1 for reg, line in got.items())
     assert len(got) == n - 80
+
+
+def test_padded_values_are_trimmed_and_clean_files_read_as_is(tmp_path: Path, load, warehouse: Warehouse) -> None:
+    # Only some columns are padded (ASCII spaces, a no-break space); the others are read
+    # without trimming, which must not change any value.
+    nbsp = "\u00a0"
+    load("voterfile", write_ncvoter(tmp_path / "v.txt", [
+        voter(1, first_name=" ANN ", middle_name=f"MARÍA{nbsp}"), voter(2, zip_code="28560 ")]), as_of="2026-10-01")
+    assert q(warehouse, "SELECT voter_reg_num, first_name, middle_name, zip_code, last_name FROM voter ORDER BY 1") == [
+        ("1", "ANN", "MARÍA", "28560", "VOTER1"), ("2", "ANN", "B", "28560", "VOTER2")]
+    rec = load("history", write_ncvhis(tmp_path / "h.txt", [
+        vote(1, "11/05/2024", " ABSENTEE BY MAIL", pct_label="CR01 "), vote(2, "11/05/2024", pct_description=f"{nbsp}X")]))
+    assert rec.flags == {}
+    assert q(warehouse, "SELECT ncid, method, voting_method, pct_label, pct_description FROM vote_history ORDER BY 1") == [
+        ("NC1", "mail", "ABSENTEE BY MAIL", "CR01", "NEW BERN 1"), ("NC2", "election_day", "IN-PERSON", "CR01", "X")]

@@ -308,6 +308,8 @@ class Staged:
     columns: list[str]
     skipped: list[int] = field(default_factory=list)
     """Line numbers the reader did not return (rejected and blank lines), ascending."""
+    padded: frozenset[str] | None = None
+    """Columns where `trim` may change a value (None: not checked, assume all)."""
 
     @property
     def rows_read(self) -> int:
@@ -368,12 +370,13 @@ def stage_csv(
     cur.execute(f"DROP VIEW IF EXISTS {table}")
     for t in (raw, "_el_rej_errors", "_el_rej_scans"):
         cur.execute(f"DROP TABLE IF EXISTS {t}")
+    masks = _edge_masks(columns)
     if project is None:
         select = "*"
     else:
-        # The reader only decodes (and so only rejects bad bytes in) columns a query uses.
-        every = " AND ".join(f"{c} IS NULL" for c in columns)
-        select = f"{project}, ({every}) AS _el_all_null"
+        # The reader only decodes (and so only rejects bad bytes in) columns a query uses;
+        # the padding masks use every column, and say which columns need trimming.
+        select = f"{project}, " + ", ".join(f"{sql} AS _el_edges{i}" for i, sql in enumerate(masks))
     cur.execute(
         f"""
         CREATE TEMP TABLE {raw} AS SELECT {select} FROM read_csv(
@@ -421,7 +424,14 @@ def stage_csv(
     # Rows are stored in file order (DuckDB preserves insertion order); rowids are
     # contiguous but start at an offset inside a transaction, hence `- base`.
     cur.execute("DROP TABLE IF EXISTS _el_skip")
-    keep = "* EXCLUDE (_el_all_null)" if project is not None else "*"
+    padded = None
+    keep = "*"
+    if project is not None:
+        bits = cur.execute(
+            "SELECT " + ", ".join(f"coalesce(bit_or(_el_edges{i}), 0)" for i in range(len(masks))) + f" FROM {raw}"  # noqa: S608
+        ).fetchone()
+        padded = _padded_from_bits(columns, [int(b) for b in bits or ()])
+        keep = "* EXCLUDE (" + ", ".join(f"_el_edges{i}" for i in range(len(masks))) + ")"
     if len(skipped) > _CASE_SKIPS:
         # Row k follows every skipped line j with t_j = line_j - 2 - j <= k.
         shift: dict[int, int] = {}
@@ -443,7 +453,42 @@ def stage_csv(
     return Staged(
         table=table, raw_table=raw, accepted=accepted,
         rejects=[rejects[k] for k in sorted(rejects)], columns=list(columns), skipped=skipped,
+        padded=padded,
     )
+
+
+_MASK_BITS = 62
+
+
+def edge_space_sql(col: str) -> str:
+    """True where `trim(col)` may differ from `col`: a space at either end, or any non-ASCII
+    letter (the other space characters `trim` removes are all non-ASCII)."""
+    return f"(prefix({col}, ' ') OR suffix({col}, ' ') OR strlen({col}) <> length({col}))"
+
+
+def _edge_masks(columns: list[str]) -> list[str]:
+    """BIGINT expressions whose bit j is set when column j of each group needs trimming."""
+    out = []
+    for start in range(0, len(columns), _MASK_BITS):
+        group = columns[start : start + _MASK_BITS]
+        out.append(" + ".join(f"(CASE WHEN {edge_space_sql(c)} THEN {1 << j} ELSE 0 END)::BIGINT"
+                              for j, c in enumerate(group)))
+    return out
+
+
+def _padded_from_bits(columns: list[str], bits: list[int]) -> frozenset[str]:
+    return frozenset(
+        c for i, c in enumerate(columns) if bits[i // _MASK_BITS] >> (i % _MASK_BITS) & 1
+    )
+
+
+def staged_padded(cur: duckdb.DuckDBPyConnection, staged: Staged) -> frozenset[str]:
+    """Columns of a staged file where `trim` may change a value (one scan; cached)."""
+    if staged.padded is None:
+        checks = ", ".join(f"coalesce(bool_or({edge_space_sql(c)}), false)" for c in staged.columns)
+        row = cur.execute(f"SELECT {checks} FROM {staged.raw_table}").fetchone()  # noqa: S608
+        staged.padded = frozenset(c for c, hit in zip(staged.columns, row or (), strict=True) if hit)
+    return staged.padded
 
 
 def _line_sql(k: str, skipped: list[int]) -> str:

@@ -143,7 +143,8 @@ def _vote_history_import(
         drops = _quarantine(cur, load_id, rec, staged=staged, header=header, params=params)
         _flag(cur, load_id, rec, drops=drops)
         say(65, "comparing with the history already loaded")
-        _apply(cur, load_id, rec, header=header, params=params, drops=drops, expected=staged.accepted - drops)
+        _apply(cur, load_id, rec, header=header, params=params, drops=drops, expected=staged.accepted - drops,
+               padded=staged.padded)
         staged_drop(cur, staged)
     say(85, "computing participation")
     participation_refresh(warehouse=warehouse, load_id=load_id, last_n=last_n)
@@ -160,15 +161,18 @@ def _rows(header: list[str], *, numbered: bool) -> str:
     return csv_rows_sql(header, numbered=numbered)
 
 
-def _text(col: str, have: set[str]) -> str:
-    return f"nullif(trim({col}), '')" if col in have else "NULL::VARCHAR"
+def _text(col: str, have: set[str], padded: frozenset[str] | None = None) -> str:
+    """A text column, empty as NULL; trimmed unless the file has no padding in it."""
+    if col not in have:
+        return "NULL::VARCHAR"
+    return f"nullif({col}, '')" if padded is not None and col not in padded else f"nullif(trim({col}), '')"
 
 
-def _voting_method(have: set[str]) -> str:
+def _voting_method(have: set[str], padded: frozenset[str] | None = None) -> str:
     return (
         "upper(CASE WHEN contains(voting_method, '  ') "
         "THEN regexp_replace(trim(voting_method), '\\s+', ' ', 'g') "
-        f"ELSE {_text('voting_method', have)} END)"
+        f"ELSE {_text('voting_method', have, padded)} END)"
     )
 
 
@@ -202,7 +206,7 @@ def _key_select(have: set[str]) -> str:
     """
 
 
-def _normalized_sql(rows: str, have: set[str], *, keep: str = "") -> str:
+def _normalized_sql(rows: str, have: set[str], *, keep: str = "", padded: frozenset[str] | None = None) -> str:
     """SELECT of the `vote_history` columns (`_COLUMNS`) over the file's rows `rows`."""
     types = " ".join(
         f"WHEN contains(upper(election_desc), '{word}') THEN '{kind}'" for word, kind in codes.ELECTION_TYPES
@@ -213,22 +217,22 @@ def _normalized_sql(rows: str, have: set[str], *, keep: str = "") -> str:
                CASE {types} ELSE 'other' END AS election_type
         FROM (
           SELECT {pre}
-                 {_text("ncid", have)} AS ncid,
+                 {_text("ncid", have, padded)} AS ncid,
                  TRY_CAST(trim(county_id) AS INTEGER) AS county_id,
-                 {_text("county_desc", have)} AS county_desc,
+                 {_text("county_desc", have, padded)} AS county_desc,
                  nullif(ltrim(trim(voter_reg_num), '0'), '') AS voter_reg_num,
                  {_election_date()} AS election_date,
-                 {_text("election_lbl", have)} AS election_lbl,
-                 {_text("election_desc", have)} AS election_desc,
-                 {_voting_method(have)} AS voting_method,
-                 {_text("voted_party_cd", have)} AS voted_party_cd,
-                 {_text("voted_party_desc", have)} AS voted_party_desc,
-                 {_text("pct_label", have)} AS pct_label,
-                 {_text("pct_description", have)} AS pct_description,
-                 {_text("voted_county_id", have)} AS voted_county_id,
-                 {_text("voted_county_desc", have)} AS voted_county_desc,
-                 {_text("vtd_label", have)} AS vtd_label,
-                 {_text("vtd_description", have)} AS vtd_description
+                 {_text("election_lbl", have, padded)} AS election_lbl,
+                 {_text("election_desc", have, padded)} AS election_desc,
+                 {_voting_method(have, padded)} AS voting_method,
+                 {_text("voted_party_cd", have, padded)} AS voted_party_cd,
+                 {_text("voted_party_desc", have, padded)} AS voted_party_desc,
+                 {_text("pct_label", have, padded)} AS pct_label,
+                 {_text("pct_description", have, padded)} AS pct_description,
+                 {_text("voted_county_id", have, padded)} AS voted_county_id,
+                 {_text("voted_county_desc", have, padded)} AS voted_county_desc,
+                 {_text("vtd_label", have, padded)} AS vtd_label,
+                 {_text("vtd_description", have, padded)} AS vtd_description
           FROM {rows}
         ) s
     """  # noqa: S608  (constants from codes.py)
@@ -322,14 +326,14 @@ def _flag(cur: duckdb.DuckDBPyConnection, load_id: int, rec: Reconciliation, *, 
 
 def _apply(
     cur: duckdb.DuckDBPyConnection, load_id: int, rec: Reconciliation, *,
-    header: list[str], params: dict[str, str], drops: int, expected: int,
+    header: list[str], params: dict[str, str], drops: int, expected: int, padded: frozenset[str] | None,
 ) -> None:
     """Write the file's rows (all but the quarantined ones) into `vote_history`."""
     cols = ", ".join(_COLUMNS)
     rows = _rows(header, numbered=drops > 0)
     if drops:
         rows = f"(SELECT * FROM {rows} WHERE _k NOT IN (SELECT _k FROM _el_hdrop))"  # noqa: S608
-    normalized = _normalized_sql(rows, set(header))
+    normalized = _normalized_sql(rows, set(header), padded=padded)
     first = cur.execute("SELECT NOT EXISTS (SELECT 1 FROM vote_history)").fetchone()
     if first and first[0]:
         # Nothing loaded yet: every row is new, so there is nothing to compare with.

@@ -23,6 +23,7 @@ from unionhall.elections.files import (
     split_header,
     stage_csv,
     staged_drop,
+    staged_padded,
     utf8_copy,
     wrong_layout_error,
 )
@@ -89,17 +90,19 @@ def voter_header_check(info: FileInfo, header: list[str]) -> str:
     raise wrong_layout_error(info, header, "ncvoter", detail)
 
 
-def _text(col: str) -> str:
+def _text(col: str, padded: frozenset[str] | None = None) -> str:
+    """A text column, empty as NULL; trimmed unless the file has no padding in it."""
+    plain = col if padded is not None and col not in padded else f"trim({col})"
     if col in _COLLAPSE:
         # regexp only where there is a run of spaces (most values have none)
         return (
             f"nullif(CASE WHEN contains({col}, '  ') THEN trim(regexp_replace({col}, '\\s+', ' ', 'g')) "
-            f"ELSE trim({col}) END, '')"
+            f"ELSE {plain} END, '')"
         )
-    return f"nullif(trim({col}), '')"
+    return f"nullif({plain}, '')"
 
 
-def _normalized_select(staged: Staged, vintage: str) -> str:
+def _normalized_select(staged: Staged, vintage: str, padded: frozenset[str] | None = None) -> str:
     """SELECT list turning staged text columns into the `voter` columns."""
     have = set(staged.columns)
     out = ["_line"]
@@ -125,10 +128,10 @@ def _normalized_select(staged: Staged, vintage: str) -> str:
         elif name == "res_street_address":
             expr = (
                 f"CASE WHEN upper(trim({src})) IN ('CONFIDENTIAL', 'REMOVED') THEN NULL "
-                f"ELSE {_text(src)} END"
+                f"ELSE {_text(src, padded)} END"
             )
         else:
-            expr = _text(src)
+            expr = _text(src, padded)
         out.append(f"{expr} AS {name}")
         if name in ("registr_dt", "county_id", "birth_year", "age_at_year_end"):
             out.append(f"nullif(trim({src}), '') AS _raw_{name}")
@@ -246,9 +249,8 @@ def _normalize(cur: duckdb.DuckDBPyConnection, staged: Staged, vintage: str) -> 
     """`_el_vn0`: the staged rows as `voter` columns. A view: the checks read a column or two
     of it, the final insert reads it once; a normalized copy would cost more than that."""
     relation_drop(cur, "_el_vn", "_el_vn0")
-    cur.execute(
-        f"CREATE TEMP VIEW _el_vn0 AS SELECT {_normalized_select(staged, vintage)} FROM {staged.table}"  # noqa: S608
-    )
+    select = _normalized_select(staged, vintage, staged_padded(cur, staged))
+    cur.execute(f"CREATE TEMP VIEW _el_vn0 AS SELECT {select} FROM {staged.table}")  # noqa: S608
 
 
 def _raw_line(alias: str = "") -> str:
