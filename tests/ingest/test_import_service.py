@@ -155,3 +155,42 @@ def test_real_names_that_look_like_placeholders_are_kept(warehouse: Warehouse, t
     names = dict(warehouse.cursor().execute(
         "SELECT member_key, concat_ws(' ', first_name, last_name) FROM member_record").fetchall())
     assert names == {"id:N1": "Nan Na", "id:N2": "Nil"}
+
+
+def test_batches_and_row_groups_do_not_change_the_outcome(
+    warehouse: Warehouse, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Tiny batches and row groups: duplicates across batches, flushes with remainders.
+    from unionhall.ingest import services
+
+    monkeypatch.setattr(services, "BATCH_ROWS", 2)
+    monkeypatch.setattr(services, "_ROW_GROUP", 3)
+    people = [[f"B{i}", f"Last{i}", f"First{i}", f"{i} Oak Ave", "Durham", "NC", "27701", "", "", ""]
+              for i in range(1, 9)]
+    first = [*people[:5], people[0], *people[5:], people[2]]  # B1 again at row 7, B3 at row 11
+    job = run_import(warehouse, write_csv(tmp_path / "m1.csv", first))
+    r = job.result
+    assert (r["rows_read"], r["rows_loaded"], r["rows_quarantined"], r["new"]) == (10, 8, 2, 8)
+    reasons = dict(warehouse.cursor().execute(
+        "SELECT row_number, reason FROM member_quarantine WHERE code = 'duplicate'").fetchall())
+    assert set(reasons) == {7, 11}
+    assert "same member as row 2" in reasons[7] and "same member as row 4" in reasons[11]
+    # B2 moves, B8 leaves, B9 joins; B1 twice again (the first row wins)
+    second = [people[0], [*people[1][:3], "9 Elm St", *people[1][4:]], *people[2:7],
+              ["B9", "Last9", "First9", "9 Oak Ave", "Durham", "NC", "27701", "", "", ""], people[0]]
+    r2 = run_import(warehouse, write_csv(tmp_path / "m2.csv", second)).result
+    assert (r2["new"], r2["updated"], r2["unchanged"], r2["dropped"], r2["rows_quarantined"]) == (1, 1, 6, 1, 1)
+    m = members(warehouse, "carolina-nurses")
+    assert m["id:B2"][2] == "9 ELM ST" and m["id:B8"][0] == "dropped" and len(m) == 9
+    versions = warehouse.cursor().execute(
+        "SELECT member_key, count(*), count(*) FILTER (WHERE valid_to_import_id IS NULL) "
+        "FROM member_record_version GROUP BY member_key ORDER BY member_key").fetchall()
+    assert {k: (n, open_) for k, n, open_ in versions}["id:B2"] == (2, 1)
+    assert all(open_ == 1 for _, _, open_ in versions)
+    # B8 rejoins
+    r3 = run_import(warehouse, write_csv(tmp_path / "m3.csv", [*second[:-1], people[7]])).result
+    assert (r3["rejoined"], r3["dropped"]) == (1, 0)
+    keys = warehouse.cursor().execute(
+        "SELECT count(*), count(DISTINCT member_key), count(*) FILTER (WHERE status = 'active') "
+        "FROM member_record").fetchone()
+    assert keys == (9, 9, 9)
