@@ -34,3 +34,20 @@ def test_schema_lists_the_people_endpoints(client: Client) -> None:
     login_verified(client, user_with("organizer", committee_tree()["affiliate"]))
     schema = client.get("/api/schema/", HTTP_ACCEPT="application/json").json()
     assert {"/api/people", "/api/people/{person_id}"} <= set(schema["paths"])
+
+
+def test_a_merged_persons_old_id_resolves_within_scope(client: Client, process_warehouse) -> None:  # type: ignore[no-untyped-def]
+    """Identity retires an id when it merges two persons; a saved link to the old id
+    reaches the survivor, and is refused exactly like a missing id when the survivor is
+    outside the user's scope."""
+    load_persons(process_warehouse)
+    cur = process_warehouse.cursor()
+    cur.execute("INSERT INTO person_alias (old_person_id, person_id, reason, run_id, created_at) "
+                "VALUES (901, 1, 'merge', 1, now()), (903, 3, 'merge', 1, now())")
+    tree = committee_tree()
+    login_verified(client, user_with("organizer", tree["affiliate"]))
+    merged = client.get("/api/people/901")
+    assert merged.status_code == 200 and merged.json()["person_id"] == 1
+    missing, forbidden = client.get("/api/people/999"), client.get("/api/people/903")  # 3 is a teacher
+    assert missing.status_code == forbidden.status_code == 404
+    assert missing.json() == forbidden.json()

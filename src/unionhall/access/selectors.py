@@ -10,7 +10,7 @@ import ibis.expr.types as ir
 
 from unionhall.access.services import usage_record
 from unionhall.errors import ScopeError
-from unionhall.warehouse import Warehouse, person_base
+from unionhall.warehouse import Warehouse, get_warehouse, person_base
 from unionhall.warehouse.scope import scoped_count
 
 PERSON_FIELDS = [
@@ -91,9 +91,22 @@ def person_get(*, user: Any, person_id: int, warehouse: Warehouse | None = None)
         raise PersonNotFound(person_id) from None
     rows = t.filter(t.person_id == person_id).select(*PERSON_FIELDS).limit(1).to_pyarrow().to_pylist()
     if not rows:
+        # An id retired by a merge resolves to the person it became (identity keeps the
+        # alias), so saved links and exports keep working; scope applies to the new id.
+        current = person_id_current(person_id, warehouse=warehouse)
+        if current != person_id:
+            rows = t.filter(t.person_id == current).select(*PERSON_FIELDS).limit(1).to_pyarrow().to_pylist()
+    if not rows:
         raise PersonNotFound(person_id)
-    usage_record(user=user, action="person_view", detail={"person_id": person_id}, persons=1)
+    usage_record(user=user, action="person_view", detail={"person_id": rows[0]["person_id"]}, persons=1)
     return _jsonable(rows[0])
+
+
+def person_id_current(person_id: int, *, warehouse: Warehouse | None = None) -> int:
+    """The id a person id now resolves to: itself, or the survivor of the merge that retired it."""
+    row = (warehouse or get_warehouse()).cursor().execute(
+        "SELECT person_id FROM person_alias WHERE old_person_id = ?", [person_id]).fetchone()
+    return int(row[0]) if row else person_id
 
 
 # People-search results as CSV: a small, audited download for the roles that manage
