@@ -115,7 +115,7 @@ def identity_match_run(
     # A retrained model scores every pair again: the result then depends only on the
     # records and the reviewers' decisions, not on the history of earlier runs.
     since = 0 if settings.retrain else _last_voter_load(warehouse)
-    voter_load = int(_one(warehouse, "SELECT coalesce(max(load_id), 0) FROM election_load WHERE kind = 'voterfile'"))
+    voter_load = int(_one(warehouse, "SELECT coalesce(max(load_id), 0) FROM election_load WHERE starts_with(kind, 'voterfile')"))
 
     say(2, "preparing member records and voters")
     prepare.members_prepare(warehouse, everything=settings.retrain)
