@@ -169,3 +169,36 @@ def test_decisions_and_splits_survive_and_failed_run_changes_nothing(
         assert now[(s2, k2)][0] != pid2 and now[(s2, k2)][1] is None
         unchanged = {k: v for k, v in before.items() if k not in {(s1, k1), (s2, k2)}}
         assert sum(1 for k, v in unchanged.items() if now[k][0] != v[0]) == 0
+
+
+def test_a_new_snapshot_of_a_list_keeps_every_existing_id(
+    imported: Callable[..., Warehouse], synth_state: Path, tmp_path: Path
+) -> None:
+    """The affiliate's next list (a few members gone, a few phones changed): every
+    member still on it keeps the person id it had."""
+    import csv
+
+    wh = imported()
+    run(wh, "identity.match")
+    before = ids(wh)
+    manifest = json.loads((synth_state / "manifest.json").read_text())
+    f = next(m for m in manifest["member_files"] if m["path"].endswith(".csv") and m["slug"].startswith("carolina"))
+    with (synth_state / f["path"]).open(encoding="utf-8", newline="") as fh:
+        rows = list(csv.reader(fh))
+    header, body = rows[0], rows[1:]
+    phone = header.index("Mobile Phone")
+    for i, row in enumerate(body[20:30]):
+        if len(row) > phone:
+            row[phone] = f"(919) 555-{1000 + i:04d}"
+    nxt = tmp_path / "carolina-next.csv"
+    with nxt.open("w", encoding="utf-8", newline="") as fh:
+        csv.writer(fh).writerows([header, *body[:10], *body[15:]])
+    counts = run(wh, "ingest.import_members", path=str(nxt), source=f["slug"])
+    assert counts["updated"] >= 5 and counts["dropped"] >= 1
+
+    again = run(wh, "identity.match")
+    assert again["pending_members"] >= 5
+    after = ids(wh)
+    kept = set(after) & set(before)
+    assert len(kept) >= len(before) - 5
+    assert {k: after[k][0] for k in kept} == {k: before[k][0] for k in kept}
