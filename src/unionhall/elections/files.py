@@ -356,6 +356,7 @@ def stage_csv(
     columns: list[str],
     delimiter: str,
     project: str | None = None,
+    check_padding: bool = False,
 ) -> Staged:
     """Read a delimited, quoted file into temp table `table` (all text) with line numbers.
 
@@ -365,14 +366,16 @@ def stage_csv(
 
     `project` (a SELECT list over the file's columns) keeps only what it selects instead
     of every column: every column is still read and checked, so rejects are the same.
+    With `project` or `check_padding`, `Staged.padded` says which columns need trimming
+    (checked while reading, where the values are at hand).
     """
     raw = f"{table}_csv"
     cur.execute(f"DROP VIEW IF EXISTS {table}")
     for t in (raw, "_el_rej_errors", "_el_rej_scans"):
         cur.execute(f"DROP TABLE IF EXISTS {t}")
-    masks = _edge_masks(columns)
+    masks = _edge_masks(columns) if project is not None or check_padding else []
     if project is None:
-        select = "*"
+        select = ", ".join(["*", *(f"{sql} AS _el_edges{i}" for i, sql in enumerate(masks))])
     else:
         # The reader only decodes (and so only rejects bad bytes in) columns a query uses;
         # the padding masks use every column, and say which columns need trimming.
@@ -426,7 +429,7 @@ def stage_csv(
     cur.execute("DROP TABLE IF EXISTS _el_skip")
     padded = None
     keep = "*"
-    if project is not None:
+    if masks:
         bits = cur.execute(
             "SELECT " + ", ".join(f"coalesce(bit_or(_el_edges{i}), 0)" for i in range(len(masks))) + f" FROM {raw}"  # noqa: S608
         ).fetchone()

@@ -197,7 +197,9 @@ def _voterfile_import(
 
     say(5, "reading the file")
     with utf8_copy(info, encoding) as src:
-        staged = stage_csv(cur, info=info, utf8_path=src, table="_el_vraw", columns=header, delimiter="\t")
+        staged = stage_csv(
+            cur, info=info, utf8_path=src, table="_el_vraw", columns=header, delimiter="\t", check_padding=True,
+        )
         say(40, f"read {staged.rows_read:,} rows; normalizing")
         quarantine_rejects(cur, load_id=load_id, staged=staged, rec=rec)
         _rejected_keys(cur, staged, header)
