@@ -31,7 +31,7 @@ from typing import Any
 import duckdb
 import polars as pl
 
-from unionhall.elections.files import file_check, file_fingerprint, memory_cap
+from unionhall.elections.files import file_check, file_fingerprint, memory_cap, relation_drop
 from unionhall.elections.loads import (
     Progress,
     Reconciliation,
@@ -806,7 +806,7 @@ def _import(
         for _l, col, _v, _r in flags:
             rec.flags[col] = rec.flags.get(col, 0) + 1
     # Keys readable from quarantined rows: those registrations are not "removed".
-    _drop(cur, "_el_vrejkeys")
+    relation_drop(cur, "_el_vrejkeys")
     cur.execute("CREATE TEMP TABLE _el_vrejkeys (county_id INTEGER, voter_reg_num VARCHAR)")
     if keys:
         cur.executemany(
@@ -818,7 +818,7 @@ def _import(
         "CREATE TEMP TABLE _el_vvextra AS SELECT county_id, voter_reg_num, ncid, _birth_date, _extra FROM _el_vvstage"
     )
     cols = ", ".join(ncvoter_layout().column_names)
-    _drop(cur, "_el_vn")
+    relation_drop(cur, "_el_vn")
     cur.execute(f"CREATE TEMP TABLE _el_vn AS SELECT _line, {cols}, address_withheld FROM _el_vvstage")  # noqa: S608
     cur.execute("DROP TABLE _el_vvstage")
     cur.execute("DROP TABLE _el_vvcounty")
@@ -844,24 +844,10 @@ def _import(
     say(85, "updating persons")
     person_upsert_from_voters(warehouse=warehouse, load_id=load_id)
     rec.rows_flagged = flagged_rows(cur, load_id)
-    _drop(cur, "_el_vn", "_el_vcmp", "_el_vgone", "_el_vrejkeys", "_el_vvextra")
+    relation_drop(cur, "_el_vn", "_el_vcmp", "_el_vgone", "_el_vrejkeys", "_el_vvextra")
     load_record(cur, rec, info=info, job_id=job_id)
     say(100, f"{rec.new:,} new, {rec.changed:,} changed, {rec.removed:,} removed")
     return rec
-
-
-def _drop(cur: duckdb.DuckDBPyConnection, *names: str) -> None:
-    """Drop temp tables or views (the NC apply step may make either), missing ones are fine."""
-    for name in names:
-        row = cur.execute(
-            "SELECT (SELECT count(*) FROM duckdb_views() WHERE temporary AND view_name = $n), "
-            "(SELECT count(*) FROM duckdb_tables() WHERE temporary AND table_name = $n)",
-            {"n": name},
-        ).fetchone()
-        if row and row[0]:
-            cur.execute(f"DROP VIEW {name}")
-        if row and row[1]:
-            cur.execute(f"DROP TABLE {name}")
 
 
 def _moves_close(cur: duckdb.DuckDBPyConnection, *, load_id: int, snapshot: str, fips: int, rec: Reconciliation) -> None:
