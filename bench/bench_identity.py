@@ -28,6 +28,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from _scratch import scratch_dir
+
 
 def _run(kind: str, *, show_log: bool = False, **params: Any) -> dict[str, Any]:
     from unionhall.jobs.runner import job_run, job_submit
@@ -54,7 +56,7 @@ def main() -> int:
     parser.add_argument("--seed", type=int, default=7)
     args = parser.parse_args()
 
-    work = Path(tempfile.mkdtemp(prefix="uh-bench-identity-"))
+    work = scratch_dir("uh-bench-identity-")
     os.environ["UNIONHALL_DATA_DIR"] = str(work / "data")
     os.environ.pop("DATABASE_URL", None)
     stages: dict[str, float] = {}

@@ -22,12 +22,12 @@ import argparse
 import os
 import resource
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from _scratch import scratch_dir
 from bench_ingest_standardize import make_file, run_baseline
 
 
@@ -38,7 +38,7 @@ def main() -> int:
     args = parser.parse_args()
 
     load_before = os.getloadavg()[0]
-    work = Path(tempfile.mkdtemp(prefix="uh-bench-import-"))
+    work = scratch_dir("uh-bench-import-")
     os.environ["UNIONHALL_DATA_DIR"] = str(work / "data")
     os.environ.pop("DATABASE_URL", None)
     src = work / "members.csv"

@@ -12,15 +12,16 @@ from __future__ import annotations
 
 import argparse
 import os
-import tempfile
 import time
+
+from _scratch import scratch_dir
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--jobs", type=int, default=200)
     args = parser.parse_args()
-    os.environ["UNIONHALL_DATA_DIR"] = tempfile.mkdtemp(prefix="uh-bench-jobs-")
+    os.environ["UNIONHALL_DATA_DIR"] = str(scratch_dir("uh-bench-jobs-"))
     os.environ.pop("DATABASE_URL", None)
     from unionhall.cli._runtime import migrate_app_database, setup_django
 

@@ -20,8 +20,9 @@ import argparse
 import os
 import resource
 import statistics
-import tempfile
 import time
+
+from _scratch import scratch_dir
 
 
 def main() -> None:
@@ -29,7 +30,7 @@ def main() -> None:
     parser.add_argument("--persons", type=int, default=1_000_000)
     parser.add_argument("--repeat", type=int, default=15)
     args = parser.parse_args()
-    os.environ["UNIONHALL_DATA_DIR"] = tempfile.mkdtemp(prefix="uh-bench-scope-")
+    os.environ["UNIONHALL_DATA_DIR"] = str(scratch_dir("uh-bench-scope-"))
     os.environ.pop("DATABASE_URL", None)
     from unionhall.cli._runtime import migrate_app_database, setup_django
 
