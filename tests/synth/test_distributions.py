@@ -92,7 +92,10 @@ def test_turnout_rises_with_age_and_is_habitual(dist_state: tuple[Path, SynthSum
     p24 = set(hist.filter(pl.col("election_lbl") == "03/05/2024")["ncid"].to_list())
     a = active.with_columns(
         v24=pl.col("ncid").is_in(list(g24)), v22=pl.col("ncid").is_in(list(g22)), p24=pl.col("ncid").is_in(list(p24)),
-        band=pl.col("age").cut([29, 44, 64], labels=["18-29", "30-44", "45-64", "65+"], left_closed=False),
+        band=pl.when(pl.col("age") <= 29).then(pl.lit("18-29"))
+        .when(pl.col("age") <= 44).then(pl.lit("30-44"))
+        .when(pl.col("age") <= 64).then(pl.lit("45-64"))
+        .otherwise(pl.lit("65+")),
     )
     by_band = dict(a.group_by("band").agg(pl.col("v24").mean()).iter_rows())
     assert by_band["18-29"] < by_band["30-44"] < by_band["45-64"]
