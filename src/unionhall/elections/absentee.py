@@ -22,7 +22,7 @@ from unionhall.elections.files import (
     file_check,
     file_fingerprint,
     is_utf8,
-    memory_cap,
+    memory_capped,
     read_first_line,
     split_header,
     stage_csv,
@@ -81,6 +81,7 @@ def absentee_header_check(info: FileInfo, header: list[str]) -> str:
     return "absentee" if cols == current else "absentee_older"
 
 
+@memory_capped
 def absentee_import(
     *,
     warehouse: Warehouse,
@@ -91,19 +92,6 @@ def absentee_import(
     progress: Progress | None = None,
 ) -> Reconciliation:
     """Load one daily absentee file; refresh the ballot status of the voters it touches."""
-    with memory_cap(warehouse.cursor()):
-        return _absentee_import(warehouse=warehouse, path=path, as_of=as_of, encoding=encoding, job_id=job_id, progress=progress)
-
-
-def _absentee_import(
-    *,
-    warehouse: Warehouse,
-    path: str,
-    as_of: str | None = None,
-    encoding: str = ABSENTEE_ENCODING,
-    job_id: int | None = None,
-    progress: Progress | None = None,
-) -> Reconciliation:
     say = progress or _noop
     file = file_check(path)
     info = file_fingerprint(file)

@@ -12,13 +12,15 @@ from __future__ import annotations
 
 import bisect
 import codecs
+import functools
 import hashlib
 import os
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any, ParamSpec, TypeVar
 
 import duckdb
 
@@ -266,6 +268,22 @@ def memory_cap(cur: duckdb.DuckDBPyConnection, limit: str = IMPORT_MEMORY_LIMIT)
     finally:
         if lowered:
             cur.execute(f"SET memory_limit = '{before}'")
+
+
+_P = ParamSpec("_P")
+_R = TypeVar("_R")
+
+
+def memory_capped(fn: Callable[_P, _R]) -> Callable[_P, _R]:
+    """Run an import (called with `warehouse=` by keyword) under `memory_cap`."""
+
+    @functools.wraps(fn)
+    def run(*args: _P.args, **kwargs: _P.kwargs) -> _R:
+        warehouse: Any = kwargs["warehouse"]
+        with memory_cap(warehouse.cursor()):
+            return fn(*args, **kwargs)
+
+    return run
 
 
 def _bytes(cur: duckdb.DuckDBPyConnection) -> int:

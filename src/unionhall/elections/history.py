@@ -20,7 +20,7 @@ from unionhall.elections.files import (
     file_check,
     file_fingerprint,
     is_utf8,
-    memory_cap,
+    memory_capped,
     read_first_line,
     split_header,
     stage_csv,
@@ -79,6 +79,7 @@ def history_header_check(info: FileInfo, header: list[str]) -> str:
     return "ncvhis" if cols == full else "ncvhis_older"
 
 
+@memory_capped
 def vote_history_import(
     *,
     warehouse: Warehouse,
@@ -90,20 +91,6 @@ def vote_history_import(
     progress: Progress | None = None,
 ) -> Reconciliation:
     """Load a vote-history file into `vote_history`, then recompute participation."""
-    with memory_cap(warehouse.cursor()):
-        return _vote_history_import(warehouse=warehouse, path=path, as_of=as_of, encoding=encoding, last_n=last_n, job_id=job_id, progress=progress)
-
-
-def _vote_history_import(
-    *,
-    warehouse: Warehouse,
-    path: str,
-    as_of: str | None = None,
-    encoding: str = "utf-8",
-    last_n: int = DEFAULT_LAST_N,
-    job_id: int | None = None,
-    progress: Progress | None = None,
-) -> Reconciliation:
     say = progress or _noop
     if last_n < 1:
         raise UserError(f"--last must be at least 1 (got {last_n})")

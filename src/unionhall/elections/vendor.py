@@ -31,7 +31,7 @@ from typing import Any
 import duckdb
 import polars as pl
 
-from unionhall.elections.files import file_check, file_fingerprint, memory_cap, relation_drop
+from unionhall.elections.files import file_check, file_fingerprint, memory_capped, relation_drop
 from unionhall.elections.loads import (
     Progress,
     Reconciliation,
@@ -665,6 +665,7 @@ def _noop(_pct: float, _msg: str) -> None:
     return None
 
 
+@memory_capped
 def vendor_voterfile_import(
     *,
     warehouse: Warehouse,
@@ -679,21 +680,6 @@ def vendor_voterfile_import(
 
     Runs inside the caller's (the job's) warehouse transaction; a failure leaves nothing.
     """
-    with memory_cap(warehouse.cursor()):
-        return _import(warehouse=warehouse, path=path, state=state, layout=layout, as_of=as_of,
-                       job_id=job_id, progress=progress)
-
-
-def _import(
-    *,
-    warehouse: Warehouse,
-    path: str,
-    state: str,
-    layout: VoterLayout | None,
-    as_of: str | None,
-    job_id: int | None,
-    progress: Progress | None,
-) -> Reconciliation:
     from unionhall.elections.voterfile import _apply  # the NC importer's diff, history and write
 
     say = progress or _noop

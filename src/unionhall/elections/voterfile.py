@@ -17,7 +17,7 @@ from unionhall.elections.files import (
     check_not_utf16,
     file_check,
     file_fingerprint,
-    memory_cap,
+    memory_capped,
     read_first_line,
     relation_drop,
     split_header,
@@ -145,6 +145,7 @@ def _normalized_select(staged: Staged, vintage: str, padded: frozenset[str] | No
     return ",\n ".join(out)
 
 
+@memory_capped
 def voterfile_import(
     *,
     warehouse: Warehouse,
@@ -155,19 +156,6 @@ def voterfile_import(
     progress: Progress | None = None,
 ) -> Reconciliation:
     """Load a voter file into `voter` (+ history, persons). Runs inside the caller's transaction."""
-    with memory_cap(warehouse.cursor()):
-        return _voterfile_import(warehouse=warehouse, path=path, as_of=as_of, encoding=encoding, job_id=job_id, progress=progress)
-
-
-def _voterfile_import(
-    *,
-    warehouse: Warehouse,
-    path: str,
-    as_of: str | None = None,
-    encoding: str = "utf-8",
-    job_id: int | None = None,
-    progress: Progress | None = None,
-) -> Reconciliation:
     say = progress or _noop
     file = file_check(path)
     say(2, "fingerprinting the file")
