@@ -20,6 +20,8 @@ import logging
 import math
 import re
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -303,6 +305,34 @@ class Prediction:
     chart: list[dict[str, Any]]
     trained: bool
     seconds: dict[str, float] = field(default_factory=dict)  # where the time went
+    notes: list[str] = field(default_factory=list)  # Splink's training messages, for the job log
+
+
+class _Collect(logging.Handler):
+    def __init__(self, out: list[str]) -> None:
+        super().__init__(logging.INFO)
+        self.out = out
+
+    def emit(self, record: logging.LogRecord) -> None:
+        text = " ".join(record.getMessage().split())
+        text = text.removeprefix("WARNING: ")
+        if text and text not in self.out:
+            self.out.append(text)
+
+
+@contextmanager
+def _splink_messages(out: list[str]) -> Iterator[None]:
+    """Splink's messages (levels not observed, sampling notes) go into `out`, for the job
+    log, instead of onto the terminal of whoever runs `unionhall match` or the demo."""
+    log = logging.getLogger("splink")
+    handler, propagate = _Collect(out), log.propagate
+    log.addHandler(handler)
+    log.propagate = False
+    try:
+        yield
+    finally:
+        log.removeHandler(handler)
+        log.propagate = propagate
 
 
 def _linker(con: duckdb.DuckDBPyConnection, kind: PairKind, settings: dict[str, Any] | str) -> Any:
@@ -380,40 +410,42 @@ def predict(
     """Train (or load) the model of `kind` and score the pairs with a pending record."""
     con = duckdb.connect()
     secs: dict[str, float] = {}
+    notes: list[str] = []
     t0 = time.perf_counter()
-    try:
-        con.execute("SET threads TO 2")
-        con.register("members_arrow", members)
-        con.execute("CREATE TABLE members AS SELECT * FROM members_arrow")
-        if voters is not None:
-            con.register("voters_arrow", voters)
-            con.execute("CREATE TABLE voters AS SELECT * FROM voters_arrow")
-        trained = saved_model is None
-        linker = _linker(con, kind, saved_model if saved_model else settings_for(kind))
-        secs["load"] = time.perf_counter() - t0
-        if trained:
+    with _splink_messages(notes):
+        try:
+            con.execute("SET threads TO 2")
+            con.register("members_arrow", members)
+            con.execute("CREATE TABLE members AS SELECT * FROM members_arrow")
+            if voters is not None:
+                con.register("voters_arrow", voters)
+                con.execute("CREATE TABLE voters AS SELECT * FROM voters_arrow")
+            trained = saved_model is None
+            linker = _linker(con, kind, saved_model if saved_model else settings_for(kind))
+            secs["load"] = time.perf_counter() - t0
+            if trained:
+                t0 = time.perf_counter()
+                n_m = members.num_rows
+                n_pairs = n_m * voters.num_rows if voters is not None else n_m * (n_m - 1) / 2
+                _train(linker, kind, seed=seed, u_pairs=u_pairs, em_pairs=em_pairs, n_pairs=n_pairs)
+                secs["train"] = time.perf_counter() - t0
+            model_json = json.dumps(linker.misc.save_model_to_json(overwrite=True))
+            chart = chart_records(linker)
+            n_pending = con.execute(
+                "SELECT count(*) FROM members WHERE pending"  # noqa: S608
+                + (" UNION ALL SELECT count(*) FROM voters WHERE pending" if voters is not None else "")
+            ).fetchall()
+            if sum(int(r[0]) for r in n_pending) == 0:
+                return Prediction(_empty_pairs(), model_json, chart, trained, secs, notes)
             t0 = time.perf_counter()
-            n_m = members.num_rows
-            n_pairs = n_m * voters.num_rows if voters is not None else n_m * (n_m - 1) / 2
-            _train(linker, kind, seed=seed, u_pairs=u_pairs, em_pairs=em_pairs, n_pairs=n_pairs)
-            secs["train"] = time.perf_counter() - t0
-        model_json = json.dumps(linker.misc.save_model_to_json(overwrite=True))
-        chart = chart_records(linker)
-        n_pending = con.execute(
-            "SELECT count(*) FROM members WHERE pending"  # noqa: S608
-            + (" UNION ALL SELECT count(*) FROM voters WHERE pending" if voters is not None else "")
-        ).fetchall()
-        if sum(int(r[0]) for r in n_pending) == 0:
-            return Prediction(_empty_pairs(), model_json, chart, trained, secs)
-        t0 = time.perf_counter()
-        pred = linker.inference.predict(threshold_match_probability=min_probability, warning_mode="never")
-        secs["predict"] = time.perf_counter() - t0
-        t0 = time.perf_counter()
-        pairs = _pairs_with_evidence(con, pred.physical_name, linker)
-        secs["evidence"] = time.perf_counter() - t0
-        return Prediction(pairs, model_json, chart, trained, secs)
-    finally:
-        con.close()
+            pred = linker.inference.predict(threshold_match_probability=min_probability, warning_mode="never")
+            secs["predict"] = time.perf_counter() - t0
+            t0 = time.perf_counter()
+            pairs = _pairs_with_evidence(con, pred.physical_name, linker)
+            secs["evidence"] = time.perf_counter() - t0
+            return Prediction(pairs, model_json, chart, trained, secs, notes)
+        finally:
+            con.close()
 
 
 def _empty_pairs() -> pa.Table:

@@ -180,7 +180,8 @@ def identity_match_run(
 
 def _seconds(what: str, pred: model.Prediction) -> str:
     parts = ", ".join(f"{k} {v:.1f} s" for k, v in pred.seconds.items())
-    return f"{what}: {pred.pairs.num_rows:,} pairs kept; {parts}"
+    splink = "".join(f"\n  Splink: {n}" for n in pred.notes)
+    return f"{what}: {pred.pairs.num_rows:,} pairs kept; {parts}{splink}"
 
 
 def _timed_steps(progress: Progress, note: Callable[[str], None]) -> Progress:
