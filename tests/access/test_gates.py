@@ -3,7 +3,9 @@ member data with a clear message and a way forward."""
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
+import re
 import time
 
 import pytest
@@ -43,7 +45,12 @@ def test_missing_two_factor_blocks_then_setup_unblocks(client: Client, organizer
     bad = client.post("/account/two-factor/", {"token": "000000", "next": "/api/people"})
     assert bad.status_code == 400 and b"not right" in bad.content
     time.sleep(1.1)  # django-otp throttles the next try after a wrong code (1 s, then doubling)
-    good = client.post("/account/two-factor/", {"token": f"{totp(device.bin_key):06d}", "next": "/api/people"})
+    # The key for typing into an app by hand is the one the QR code carries, in base32.
+    shown = re.search(rb"Enter this key by hand: <code>([A-Z2-7 ]+)</code>", page.content)
+    assert shown is not None
+    typed = base64.b32decode(shown.group(1).replace(b" ", b"") + b"=" * (-len(shown.group(1).replace(b" ", b"")) % 8))
+    assert typed == device.bin_key
+    good = client.post("/account/two-factor/", {"token": f"{totp(typed):06d}", "next": "/api/people"})
     assert good.status_code == 302 and good["Location"] == "/api/people"
     assert client.get("/api/people").json()["count"] == 3
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+
 import segno
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
@@ -57,7 +59,7 @@ def two_factor(request: HttpRequest) -> HttpResponse:
     return render(
         request, "access/two_factor.html",
         {"device": device, "qr_svg": qr_svg, "error": error, "next": _next(request),
-         "secret": device.key if not device.confirmed else ""},
+         "secret": _manual_key(device.bin_key) if not device.confirmed else ""},
         status=400 if error else 200,
     )
 
@@ -114,3 +116,9 @@ def _people_download(request: HttpRequest, filters: PersonFilter) -> HttpRespons
     response["Cache-Control"] = "no-store"
     response.writelines(csv_lines(header, rows))
     return response
+
+
+def _manual_key(key: bytes) -> str:
+    """The TOTP key as authenticator apps take it typed in: base32, in groups of four."""
+    text = base64.b32encode(key).decode("ascii").rstrip("=")
+    return " ".join(text[i:i + 4] for i in range(0, len(text), 4))
