@@ -60,3 +60,15 @@ def test_organizers_see_no_download_link(client: Client, process_warehouse: Ware
     assert "download=csv" not in page
     refused = client.get("/people/?download=csv")
     assert refused.status_code == 403 and "export request" in refused.content.decode()
+
+
+def test_a_search_over_the_limit_offers_no_link_but_says_how(
+    client: Client, process_warehouse: Warehouse, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    load_persons(process_warehouse)
+    monkeypatch.setattr("unionhall.access.views.DOWNLOAD_LIMIT", 1)
+    login_verified(client, user_with("data_manager", committee_tree()["affiliate"]))
+    wide = client.get("/people/?registered=yes").content.decode()  # nurses 1 and 6
+    assert "download=csv" not in wide and "Narrow the search to 1 people or fewer" in wide
+    narrow = client.get("/people/?county=wake").content.decode()
+    assert "county=wake&amp;download=csv" in narrow
