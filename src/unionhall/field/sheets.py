@@ -308,7 +308,8 @@ _BUBBLE_WIDTHS = (13.5, 13.0, 12.5, 12.0, 11.5, 11.0)  # tried widest first unti
 
 # Text columns of a walk-sheet person row (points).
 _ID_W = 34.0
-_NAME_MIN = 92.0
+_NAME_MIN = 92.0  # ~20 characters at 8.5 pt
+_NAME_GOOD = 134.0  # ~30 characters: most full names
 _AGE_W = 30.0
 _PARTY_W = 26.0
 _UNION_W = 58.0
@@ -361,7 +362,14 @@ class _Flow:
         """Place `rows` together if they fit (moving to a new page if needed), else split."""
         if not rows:
             return
-        if sum(r.height for r in rows) > self.remaining and not self._fresh:
+        total = sum(r.height for r in rows)
+        full_page = _BODY_TOP - _BODY_BOTTOM - sum(r.height for r in self.table_head + self.context)
+        if total > full_page:
+            # It will split wherever it starts: start here if its first two rows fit (a door
+            # and its first person), rather than leave the rest of this page empty.
+            if sum(r.height for r in rows[:2]) > self.remaining and not self._fresh:
+                self.new_page()
+        elif total > self.remaining and not self._fresh:
             self.new_page()
         for i, row in enumerate(rows):
             if row.height > self.remaining and not self._fresh:
@@ -493,10 +501,11 @@ class _Sheet:
         c.line(_LEFT, fy + _FOOTER_H - 8, _RIGHT, fy + _FOOTER_H - 8)
         if self.footer_legend:
             _text(c, _LEFT, fy + 9, _fit(self.footer_legend, f.regular, 6.5, _BODY_W), f.regular, 6.5, _GREY_TEXT)
-        _text(c, _LEFT, fy, f"Tracking {self.tracking}", "Courier-Bold", 8.0)
+        third = _BODY_W / 3 - 8  # three slots that cannot run into each other
+        _text(c, _LEFT, fy, _fit(f"Tracking {self.tracking}", "Courier-Bold", 8.0, third), "Courier-Bold", 8.0)
         c.setFont(f.regular, 7.0)
         c.setFillGray(_GREY_TEXT)
-        c.drawCentredString(_LEFT + _BODY_W / 2, fy, _fit(f"{self.kind} · {self.turf}", f.regular, 7.0, 250))
+        c.drawCentredString(_LEFT + _BODY_W / 2, fy, _fit(f"{self.kind} · {self.turf}", f.regular, 7.0, third))
         c.setFillGray(_INK)
         c.setFont(f.bold, 8.0)
         c.drawRightString(_RIGHT, fy, f"Page {n} of {m}")
@@ -601,6 +610,8 @@ class _Sheet:
         buf = io.BytesIO()
         # invariant: no timestamp or random id in the file, so the same input gives the same bytes.
         c = Canvas(buf, pagesize=letter, pageCompression=1, invariant=1)
+        # ...and the file's creation date is when the list was generated, not ReportLab's 2000-01-01.
+        c.setDateFormatter(partial(_pdf_date, self.header.generated_at))
         c.setTitle(f"{self.title} · {self.turf}")
         c.setAuthor(self.committee)
         c.setSubject(f"{self.kind} {self.tracking}")
@@ -617,6 +628,13 @@ class _Sheet:
 
     def define_forms(self, c: Canvas) -> None:
         """Form XObjects a sheet stamps on every row (none by default)."""
+
+
+def _pdf_date(dt: datetime, *_ymdhms: int) -> str:
+    off = dt.utcoffset()
+    minutes = int(off.total_seconds() // 60) if off is not None else 0
+    sign = "+" if minutes >= 0 else "-"
+    return f"D:{dt:%Y%m%d%H%M%S}{sign}{abs(minutes) // 60:02d}'{abs(minutes) % 60:02d}'"
 
 
 def _fonts_tracking(tracking: str) -> str:
@@ -659,13 +677,19 @@ def _bubble_layout(groups: Sequence[tuple[str, Sequence[str], str]], text_min: f
     onto extra lines ("bands") under the person, whole groups where possible."""
     if not groups:
         return [], [], 1, _BUBBLE_WIDTHS[0], _RIGHT
-    caps = (_BODY_W - text_min, _BODY_W - _ID_W)
     best = None
-    for bw in _BUBBLE_WIDTHS:
-        placed = _place_groups(groups, bw, caps)
-        if placed[2] == 1:
-            best = (*placed, bw)
+    # Widest bubbles that leave the name a comfortable column; else that leave it the
+    # minimum; else more than one line of bubbles per person.
+    for name_room in (_NAME_GOOD - _NAME_MIN, 0.0):
+        caps = (_BODY_W - text_min - name_room, _BODY_W - _ID_W)
+        for bw in _BUBBLE_WIDTHS:
+            placed = _place_groups(groups, bw, caps)
+            if placed[2] == 1:
+                best = (*placed, bw)
+                break
+        if best is not None:
             break
+    caps = (_BODY_W - text_min, _BODY_W - _ID_W)
     if best is None:
         best = (*_place_groups(groups, 12.0, caps), 12.0)
     rel_cols, rel_heads, bands, used, bw = best
@@ -812,7 +836,7 @@ class _WalkSheet(_Sheet):
             c.drawCentredString((g.x0 + g.x1) / 2, gy - 7, lab)
             c.line(g.x0 + 1, gy - 9.5, g.x1 - 1, gy - 9.5)  # bracket: which codes belong to the group
         for col in self.cols:
-            head, size = _shrink(col.head, f.bold, 6.5, self.bw - 1, 4.5)
+            head, size = _shrink(col.head, f.bold, 6.0, self.bw - 1.5, 4.5)
             c.setFont(f.bold, size)
             c.drawCentredString(col.x, y - col.band * _BAND_HEAD_H - _BAND_HEAD_H + 4, head)
         c.setLineWidth(0.8)
@@ -938,7 +962,7 @@ def walk_sheet_pdf(*, header: SheetHeader, script: SheetScript, result_codes: Se
 
 # --------------------------------------------------------------------------- call sheet
 
-_CALL_LABEL_W = 118.0
+_CALL_LABEL_W = 150.0
 
 
 class _CallSheet(_Sheet):
@@ -992,19 +1016,19 @@ class _CallSheet(_Sheet):
         details = " · ".join(s for s in (
             str(p.age) if p.age is not None else "", f.clean(p.sex), f.clean(p.party),
             f"Member: {f.clean(p.member_of)}" if p.member_of else "") if s)
-        rows = [_Row(19, partial(self._draw_name, p=p, phones=phones[:2]))]
+        rows = [_Row(18, partial(self._draw_name, p=p, phones=phones[:2]))]
         if len(phones) > 2:  # the first two share the name line; more get a line of their own
             rows.append(_Row(14, partial(self._draw_more_phones, phones=phones[2:])))
         if details or note:
             rows.append(_Row(11, partial(self._draw_details, details=details, note=note)))
         if self.form_rows:
-            rows.append(_Row(self.form_h + 2, self._draw_form))
-        rows.append(_Row(6, self._draw_rule))
+            rows.append(_Row(self.form_h, self._draw_form))
+        rows.append(_Row(5, self._draw_rule))
         return rows
 
     def _draw_name(self, c: Canvas, y: float, *, p: SheetPerson, phones: list[str]) -> None:
         f = self.f
-        base = y - 14
+        base = y - 13.5
         c.setLineWidth(1.0)
         c.setStrokeGray(0.0)
         c.line(_LEFT, y, _RIGHT, y)
@@ -1035,7 +1059,7 @@ class _CallSheet(_Sheet):
 
     def _draw_form(self, c: Canvas, y: float) -> None:
         c.saveState()
-        c.translate(0, y - 2 - self.form_h)
+        c.translate(0, y - self.form_h)
         c.doForm("uh_call_bubbles")
         c.restoreState()
 
