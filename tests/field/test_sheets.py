@@ -372,7 +372,7 @@ def test_page_one_renders_to_a_real_image(big_pdf: bytes, tmp_path: Path) -> Non
         # Ink in the top (header), middle (doors) and bottom (footer) of the page.
         for top, bottom in ((0, 60), (300, 360), (610, 660)):
             band = grey.crop((0, top, 510, bottom))
-            assert band.getextrema()[0] < 100, (top, bottom)
+            assert sum(band.histogram()[:100]) > 0, (top, bottom)  # some dark pixels
 
 
 def test_sample_walk_sheet_png_is_saved_for_review(big_pdf: bytes, tmp_path: Path) -> None:

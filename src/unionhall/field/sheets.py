@@ -643,6 +643,26 @@ def _fonts_tracking(tracking: str) -> str:
     return "".join(ch if _cp1252(ch) else _fallback_char(ch, _cp1252) for ch in t)
 
 
+def _cells(c: Canvas, cells: Sequence[tuple[float, float, str, str, float, float]]) -> None:
+    """Strings (x, y, text, font, size, gray) in one text object, setting font and colour
+    only when they change: a person row costs one BT/ET instead of five (the walk sheet's
+    time is mostly ReportLab formatting operators)."""
+    t = c.beginText()
+    font, size, gray = "", -1.0, -1.0
+    for x, y, text, fn, sz, g in cells:
+        if not text:
+            continue
+        if g != gray:
+            t.setFillGray(g)
+            gray = g
+        if fn != font or sz != size:
+            t.setFont(fn, sz)
+            font, size = fn, sz
+        t.setTextOrigin(x, y)
+        t.textOut(text)
+    c.drawText(t)
+
+
 def _mark(c: Canvas, x: float, y: float, r: float, mark: str) -> None:
     if mark == "box":
         c.rect(x - r, y - r, 2 * r, 2 * r, stroke=1, fill=0)
@@ -900,25 +920,28 @@ class _WalkSheet(_Sheet):
     def _draw_person(self, c: Canvas, y: float, *, p: SheetPerson, note: str) -> None:
         f = self.f
         base = y - _ROW_H + 4
-        _text(c, _LEFT + 3, base, _fit(str(p.person_id), f.regular, 6.5, _ID_W - 5), f.regular, 6.5, _GREY_TEXT)
-        _text(c, self.x_name, base, _fit(f.clean(p.name), f.regular, 8.5, self.name_w), f.regular, 8.5)
+        cells = [(_LEFT + 3, base, _fit(str(p.person_id), f.regular, 6.5, _ID_W - 5), f.regular, 6.5, _GREY_TEXT),
+                 (self.x_name, base, _fit(f.clean(p.name), f.regular, 8.5, self.name_w), f.regular, 8.5, _INK)]
         if self.show_age:
             age = " ".join(s for s in (str(p.age) if p.age is not None else "", f.clean(p.sex)) if s)
-            _text(c, self.x_age, base, _fit(age, f.regular, 7.5, _AGE_W - 3), f.regular, 7.5)
+            cells.append((self.x_age, base, _fit(age, f.regular, 7.5, _AGE_W - 3), f.regular, 7.5, _INK))
         if self.show_party and p.party:
-            _text(c, self.x_party, base, _fit(f.clean(p.party), f.regular, 7.5, _PARTY_W - 3), f.regular, 7.5)
+            cells.append((self.x_party, base, _fit(f.clean(p.party), f.regular, 7.5, _PARTY_W - 3), f.regular, 7.5,
+                          _INK))
         if self.show_union and p.member_of:
-            _text(c, self.x_union, base, _fit(f.clean(p.member_of), f.regular, 7.0, _UNION_W - 3), f.regular, 7.0)
+            cells.append((self.x_union, base, _fit(f.clean(p.member_of), f.regular, 7.0, _UNION_W - 3), f.regular,
+                          7.0, _INK))
+        bottom = y - self.person_h
+        if note:
+            bottom -= _NOTE_H
+            cells.append((self.x_name, bottom + 2.5, _fit(f"Note: {note}", f.italic, 7.0, _RIGHT - self.x_name),
+                          f.italic, 7.0, _GREY_TEXT))
+        _cells(c, cells)
         if self.cols:
             c.saveState()
             c.translate(0, y - self.person_h)
             c.doForm("uh_bubbles")
             c.restoreState()
-        bottom = y - self.person_h
-        if note:
-            bottom -= _NOTE_H
-            _text(c, self.x_name, bottom + 2.5, _fit(f"Note: {note}", f.italic, 7.0, _RIGHT - self.x_name),
-                  f.italic, 7.0, _GREY_TEXT)
         c.setLineWidth(0.3)
         c.setStrokeGray(0.75)
         c.line(self.x_name, bottom, _RIGHT, bottom)
