@@ -38,9 +38,9 @@ def main() -> None:
     migrate_app_database()
     from django.contrib.auth import get_user_model
 
+    from unionhall.access.gateway import person_base, person_member_bits_refresh, scoped_count
     from unionhall.access.models import Committee, DataAgreement, RoleGrant
-    from unionhall.warehouse import open_warehouse, person_base
-    from unionhall.warehouse.scope import person_member_bits_refresh, scoped_count
+    from unionhall.warehouse import open_warehouse
 
     wh = open_warehouse()
     wh.migrate()

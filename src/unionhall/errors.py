@@ -42,3 +42,11 @@ class ScopeError(Exception):
     Deliberately not a `UserError`: it signals a programming mistake, and callers that
     render it must show the same "not found" as for a missing record.
     """
+
+
+class PersonTableRefused(Exception):
+    """Code asked the warehouse for a person-bearing table outside the one gateway.
+
+    A programming mistake, like `ScopeError`: person rows for a user are read through
+    `unionhall.access.gateway`, system jobs through `Warehouse.unscoped_table`.
+    """

@@ -6,9 +6,9 @@ from typing import Any
 
 from django.contrib.auth import get_user_model
 
+from unionhall.access.gateway import person_member_bits_refresh
 from unionhall.access.models import Committee, DataAgreement, RoleGrant
 from unionhall.warehouse import Warehouse
-from unionhall.warehouse.scope import person_member_bits_refresh
 
 PERSONS = [
     # id, first, last, state, county, phone, email, reg num, member_sources, member_locals

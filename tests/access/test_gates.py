@@ -13,9 +13,9 @@ from django.test import Client
 from django.utils import timezone
 
 from tests.access.factories import committee_tree, load_persons, login_verified, user_with
+from unionhall.access.gateway import person_base
 from unionhall.access.models import AgreementText, ApprovedUser
 from unionhall.errors import ScopeError
-from unionhall.warehouse import person_base
 
 pytestmark = pytest.mark.django_db
 

@@ -7,13 +7,14 @@ import ibis
 import pytest
 
 from tests.access.factories import committee_tree, load_persons, user_with
-from unionhall.warehouse import Warehouse, person_base
-from unionhall.warehouse.scope import (
+from unionhall.access.gateway import (
     ScopedTable,
+    person_base,
     person_member_bits_refresh,
     scoped_count,
     source_bits_for,
 )
+from unionhall.warehouse import Warehouse
 
 pytestmark = pytest.mark.django_db
 

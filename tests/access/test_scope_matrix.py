@@ -12,7 +12,8 @@ import pytest
 from django.test import Client
 
 from tests.access.factories import PERSONS, committee_tree, load_persons, login_verified, user_with
-from unionhall.warehouse import Warehouse, person_base
+from unionhall.access.gateway import person_base
+from unionhall.warehouse import Warehouse
 
 pytestmark = pytest.mark.django_db
 

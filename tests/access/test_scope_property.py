@@ -32,6 +32,12 @@ import pyarrow as pa
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from unionhall.access.gateway import (
+    FIELD_GROUP_OF,
+    person_member_bits_refresh,
+    scoped_count,
+    scoped_persons,
+)
 from unionhall.access.models import Committee, DataAgreement
 from unionhall.access.scope import (
     ALL_FIELDS,
@@ -42,12 +48,6 @@ from unionhall.access.scope import (
     paths_for_grant,
 )
 from unionhall.access.selectors import DOWNLOAD_ROLES, download_table
-from unionhall.warehouse.scope import (
-    FIELD_GROUP_OF,
-    person_member_bits_refresh,
-    scoped_count,
-    scoped_persons,
-)
 
 settings.register_profile("ci", max_examples=2500, deadline=None,
                           suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])

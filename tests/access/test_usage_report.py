@@ -6,7 +6,6 @@ import csv
 import io
 
 import pytest
-from django.contrib.auth import get_user_model
 from django.test import Client
 
 from tests.access.factories import committee_tree, load_persons, login_verified, user_with
@@ -31,9 +30,9 @@ def test_usage_report_matches_a_scripted_session(process_warehouse) -> None:  # 
     b.get("/api/people/5")  # bob: person view
     Client().post("/login/", {"username": "alice", "password": "wrong"})  # a failed login
 
-    coordinator = get_user_model().objects.create_user("coord", password="a-long-passw0rd!", is_staff=True)
+    coordinator = user_with("data_manager", tree["national"], "coord")  # the national data team
     c = Client()
-    c.force_login(coordinator)
+    login_verified(c, coordinator)
     resp = c.get("/account/usage/?by=user&download=csv")
     rows = {r["group"]: r for r in csv.DictReader(io.StringIO(b"".join(resp.streaming_content).decode()))}
     assert rows["alice"]["login"] == "1" and rows["alice"]["login_failed"] == "1"
@@ -52,4 +51,11 @@ def test_usage_report_matches_a_scripted_session(process_warehouse) -> None:  # 
     assert total_events == sum(int(r["events"]) for r in rows.values())
     organizer_page = Client()
     login_verified(organizer_page, user_with("organizer", tree["local"], "carol"))
-    assert organizer_page.get("/account/usage/").status_code == 302  # the report is for coordinators
+    assert organizer_page.get("/account/usage/").status_code == 403  # the report is for data managers
+
+    # A CLC's data manager monitors the CLC's users, not the affiliate's.
+    clc_dm = Client()
+    login_verified(clc_dm, user_with("data_manager", tree["clc"], "dana"))
+    clc_rows = {r["group"] for r in csv.DictReader(io.StringIO(b"".join(
+        clc_dm.get("/account/usage/?by=user&download=csv").streaming_content).decode()))}
+    assert "bob" in clc_rows and "alice" not in clc_rows

@@ -6,10 +6,10 @@ import re
 from pathlib import Path
 
 import pytest
-from django.contrib.auth import get_user_model
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 
+from tests.access.factories import committee_tree, login_verified, user_with
 from tests.elections.conftest import q
 from tests.elections.vendor_factory import OHIO_HEADER, ohio_row
 from unionhall.jobs.models import Job
@@ -26,15 +26,18 @@ def _csv(rows: list[dict[str, str]]) -> bytes:
 
 @pytest.fixture
 def staff_client(client: Client) -> Client:
-    user = get_user_model().objects.create_user("coord", password="a-long-passw0rd!", is_staff=True)
-    client.force_login(user)
+    """The state federation's data manager: voter files are theirs to load."""
+    login_verified(client, user_with("data_manager", committee_tree()["state_federation"], "coord"))
     return client
 
 
-def test_voter_file_pages_need_staff(client: Client) -> None:
-    user = get_user_model().objects.create_user("organizer", password="a-long-passw0rd!")
-    client.force_login(user)
-    assert client.get("/elections/voter-files/").status_code == 302
+@pytest.mark.parametrize(("role", "committee"), [("organizer", "state_federation"), ("data_manager", "affiliate"),
+                                                 ("data_manager", "clc")])
+def test_voter_file_pages_are_for_the_federation_data_team(client: Client, role: str, committee: str) -> None:
+    assert client.get("/elections/voter-files/").status_code == 302  # log in first
+    login_verified(client, user_with(role, committee_tree()[committee]))
+    page = client.get("/elections/voter-files/")
+    assert page.status_code == 403 and b"data managers and administrators of a state federation" in page.content
 
 
 def test_upload_map_load_and_reuse_the_saved_layout(staff_client: Client, warehouse: Warehouse) -> None:

@@ -1,6 +1,6 @@
 """Identity pages: summary with the weight charts, review queue with decisions, a
-person's sources with split and merge. Staff only; person-level pages need a verified
-second factor."""
+person's sources with split and merge. For data managers and administrators, with a
+verified second factor."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.test import Client
 
-from tests.access.factories import login_verified
+from tests.access.factories import committee_tree, login_verified, user_with
 from tests.identity.conftest import run
 from tests.identity.test_febrl4 import write_members
 from unionhall.identity.models import Decision
@@ -51,12 +51,11 @@ def staff(client: Client, *, verified: bool = True) -> Any:
     return user
 
 
-def test_pages_are_staff_only(client: Client) -> None:
+def test_pages_are_for_data_managers(client: Client) -> None:
     assert client.get("/identity/").status_code == 302
-    user = get_user_model().objects.create_user("organizer", password="a-long-passw0rd!")
-    client.force_login(user)
+    login_verified(client, user_with("organizer", committee_tree()["affiliate"]))
     for url in ("/identity/", "/identity/review/", "/identity/people/1/"):
-        assert client.get(url).status_code == 302, url
+        assert client.get(url).status_code == 403, url
 
 
 def test_person_level_pages_need_a_second_factor(client: Client) -> None:

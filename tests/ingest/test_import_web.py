@@ -6,9 +6,9 @@ import io
 import re
 
 import pytest
-from django.contrib.auth import get_user_model
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
+from tests.access.factories import committee_tree, login_verified, user_with
 
 from unionhall.ingest.models import ImportRun, Upload
 from unionhall.jobs.models import Job
@@ -28,16 +28,29 @@ CSV = (
 
 @pytest.fixture
 def staff_client(client: Client) -> Client:
-    user = get_user_model().objects.create_user("coord", password="a-long-passw0rd!", is_staff=True)
-    client.force_login(user)
+    """The national office's data coordinator: loads every affiliate's list."""
+    login_verified(client, user_with("data_manager", committee_tree()["national"], "coord"))
     return client
 
 
-def test_import_pages_need_staff(client: Client) -> None:
-    user = get_user_model().objects.create_user("organizer", password="a-long-passw0rd!")
-    client.force_login(user)
+def test_import_pages_are_for_data_managers(client: Client) -> None:
     for url in ["/imports/", "/imports/upload/"]:
-        assert client.get(url).status_code == 302
+        assert client.get(url).status_code == 302  # log in first
+    tree = committee_tree()
+    login_verified(client, user_with("organizer", tree["affiliate"]))
+    for url in ["/imports/", "/imports/upload/"]:
+        assert client.get(url).status_code == 403
+
+
+def test_an_affiliate_data_manager_loads_only_its_own_list(client: Client) -> None:
+    tree = committee_tree()  # the affiliate's source is "nurses"
+    login_verified(client, user_with("data_manager", tree["affiliate"]))
+    refused = client.post("/imports/upload/", {"affiliate": "Teachers Assn",
+                                               "file": SimpleUploadedFile("t.csv", CSV.encode())})
+    assert refused.status_code == 400 and b"You load member lists for nurses only" in refused.content
+    assert not Upload.objects.exists()
+    ok = client.post("/imports/upload/", {"affiliate": "Nurses", "file": SimpleUploadedFile("n.csv", CSV.encode())})
+    assert ok.status_code == 302 and Upload.objects.get().source_name == "Nurses"
 
 
 def test_upload_map_import_and_browse_quarantine(staff_client: Client, warehouse) -> None:  # type: ignore[no-untyped-def]
@@ -74,9 +87,9 @@ def test_upload_map_import_and_browse_quarantine(staff_client: Client, warehouse
 
 
 def test_quarantine_csv_is_formula_safe(staff_client: Client, warehouse, monkeypatch) -> None:  # type: ignore[no-untyped-def]
-    import unionhall.ingest.selectors as sel
+    import unionhall.access.gateway as gateway
 
-    monkeypatch.setattr(sel, "get_warehouse", lambda: warehouse)
+    monkeypatch.setattr(gateway, "get_warehouse", lambda: warehouse)
     staff_client.post("/imports/upload/", {"affiliate": "Nurses", "file": SimpleUploadedFile("n.csv", CSV.encode())})
     upload = Upload.objects.get()
     staff_client.post(f"/imports/map/{upload.token}/", {

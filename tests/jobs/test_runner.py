@@ -36,7 +36,7 @@ def _half_then_fail(ctx: JobContext, n: int) -> None:
 
 
 def _people(wh: Warehouse) -> int:
-    return int(wh.table("person").count().execute())
+    return int(wh.unscoped_table("person").count().execute())
 
 
 def test_successful_job_commits_both_stores(warehouse: Warehouse) -> None:

@@ -8,8 +8,9 @@ from types import SimpleNamespace
 import ibis
 import pytest
 
+from unionhall.access.gateway import person_base
 from unionhall.errors import ScopeError, WarehouseLocked
-from unionhall.warehouse import Migration, Warehouse, person_base
+from unionhall.warehouse import Migration, Warehouse
 from unionhall.warehouse.migrations import MIGRATIONS, apply_migrations
 
 

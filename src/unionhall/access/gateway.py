@@ -1,11 +1,22 @@
-"""The one scoped entry point to person rows (DESIGN.md; STYLE.md rule 3).
+"""The one gateway to person rows (DESIGN.md; STYLE.md rule 3).
 
-Every read of person data on behalf of a user starts from `person_base(user=...)`. It
-fails closed: no user, an anonymous, inactive, expired or not-yet-agreed user raises
-ScopeError. Which persons and fields are visible comes from
+Every read of person data on behalf of a user starts here:
+
+* `person_base(user=...)`: the golden records the user may see, fields outside their
+  scope set to null;
+* `person_rows(user=..., table=...)`: the rows of any other person-bearing table
+  (voter registrations, vote history, ballots, member records, identity records,
+  provenance, contact history...) whose person the user may see, each column masked by
+  its field group for that person (`unionhall.warehouse.catalog` declares both);
+* dedicated readers for rows of no person yet: `quarantine_rows`, `identity_pairs`.
+
+They fail closed: no user, an anonymous, inactive, expired or not-yet-agreed user
+raises ScopeError. Which persons and fields are visible comes from
 `unionhall.access.scope.scope_paths_for` (committee roles and data agreements); this
 module turns those paths into one filter plus per-field masks, as an ibis expression,
-so every later list, count, report and export inherits the same rules.
+so every later list, count, report and export inherits the same rules. The warehouse
+refuses plain reads of person-bearing tables (`Warehouse.table`), and a test keeps
+every module but this one and the system jobs from reading them at all.
 
 Membership tests use `person.member_source_bits` (one bit per affiliate source, kept
 by `person_member_bits_refresh` from `member_sources`) where the source has a bit: an
@@ -25,24 +36,13 @@ import ibis.expr.operations as ops
 import ibis.expr.types as ir
 
 from unionhall.errors import ScopeError
+from unionhall.warehouse.catalog import PERSON, PersonTable, person_tables
 from unionhall.warehouse.core import Warehouse, get_warehouse
 
-# Person columns by the field group that governs them; columns not listed (ids,
-# state, county, registration number, timestamps) are visible on every path.
-FIELD_GROUP_OF: dict[str, str] = {
-    "first_name": "name",
-    "middle_name": "name",
-    "last_name": "name",
-    "suffix": "name",
-    "sex": "name",
-    "addr_line1": "address",
-    "addr_line2": "address",
-    "city": "address",
-    "zip5": "address",
-    "phone": "phone",
-    "email": "email",
-    "birth_date": "dob",
-}
+# Person columns by the field group that governs them; the other columns (ids, state,
+# county, registration number, timestamps) are visible on every path.
+FIELD_GROUP_OF: dict[str, str] = dict(PERSON.groups)
+GROUPS: tuple[str, ...] = ("name", "address", "phone", "email", "dob")
 # Derived from member_sources, for the row filter only: never returned (it would show
 # memberships the user's paths do not grant).
 BITS_COLUMN = "member_source_bits"
@@ -198,6 +198,40 @@ def _row_wise(pred: ops.Value, proj: ops.Project) -> bool:
     return all(f.rel == proj for f in pred.find(ops.Field, filter=ops.Value))
 
 
+def _grants(rows: ir.Table, paths: Sequence[Any], bits: Mapping[str, int]) -> dict[str, bool | ir.BooleanValue]:
+    """For each field group: True (every path grants it), False (none does), or the
+    test that a path granting it takes the row's person."""
+    out: dict[str, bool | ir.BooleanValue] = {}
+    for group in GROUPS:
+        granting = [p for p in paths if group in p.fields]
+        if len(granting) == len(paths):
+            out[group] = True
+        elif not granting:
+            out[group] = False
+        else:
+            out[group] = _on(rows, granting, bits)
+    return out
+
+
+def _masked(value: ir.Value, grant: bool | ir.BooleanValue) -> ir.Value:
+    if grant is True:
+        return value
+    null = ibis.null(value.type())
+    return null if grant is False else ibis.ifelse(grant, value, null)
+
+
+def _memberships(rows: ir.Table, paths: Sequence[Any]) -> dict[str, ir.ArrayValue]:
+    """Union membership is itself sensitive: only the memberships a path grants show."""
+    sources: dict[Geo, set[str]] = {}
+    locals_: dict[Geo, set[str]] = {}
+    for p in paths:
+        if p.kind == "members":
+            sources.setdefault((p.state, tuple(p.counties)), set()).update(p.sources)
+            locals_.setdefault((p.state, tuple(p.counties)), set()).update(p.locals)
+    return {"member_sources": _shown(rows, "member_sources", sources),
+            "member_locals": _shown(rows, "member_locals", locals_)}
+
+
 def scoped_persons(person: ir.Table, paths: Sequence[Any], *, source_bits: Mapping[str, int] | None = None) -> ir.Table:
     """Apply visibility paths to a person table expression: filter rows, mask fields.
 
@@ -212,24 +246,12 @@ def scoped_persons(person: ir.Table, paths: Sequence[Any], *, source_bits: Mappi
         return ScopedTable(person.filter(ibis.literal(False)).select(*columns).op())
     bits = dict(source_bits or {}) if BITS_COLUMN in person.columns else {}
     rows = person.filter(_on(person, paths, bits))
+    grants = _grants(rows, paths, bits)
     values: dict[str, ir.Value] = {c: rows[c] for c in columns}
     for col, group in FIELD_GROUP_OF.items():
-        if col not in values:
-            continue
-        granting = [p for p in paths if group in p.fields]
-        if len(granting) == len(paths):
-            continue  # every path grants it: no mask needed
-        null = ibis.null(rows[col].type())
-        values[col] = null if not granting else ibis.ifelse(_on(rows, granting, bits), rows[col], null)
-    # Union membership is itself sensitive: show only the memberships a path grants.
-    members = [p for p in paths if p.kind == "members"]
-    sources: dict[Geo, set[str]] = {}
-    locals_: dict[Geo, set[str]] = {}
-    for p in members:
-        sources.setdefault((p.state, tuple(p.counties)), set()).update(p.sources)
-        locals_.setdefault((p.state, tuple(p.counties)), set()).update(p.locals)
-    values["member_sources"] = _shown(rows, "member_sources", sources)
-    values["member_locals"] = _shown(rows, "member_locals", locals_)
+        if col in values:
+            values[col] = _masked(rows[col], grants[group])
+    values.update(_memberships(rows, paths))
     return ScopedTable(rows.select(**values).op())
 
 
@@ -276,12 +298,11 @@ def person_member_bits_refresh(cur: duckdb.DuckDBPyConnection) -> None:
     )
 
 
-def person_base(*, user: Any, warehouse: Warehouse | None = None, roles: Collection[str] | None = None) -> ir.Table:
-    """Person rows the user may see, with fields outside their scope set to null.
-    With `roles`, only what the user's grants in those roles show (downloads).
+def user_paths(user: Any, *, roles: Collection[str] | None = None) -> list[Any]:
+    """The user's scope paths, after the account checks (fail closed).
 
     Raises ScopeError when there is no authenticated, active user, or the account is
-    blocked (expired, deactivated, current data agreement not accepted).
+    blocked (expired, deactivated, current data agreement not accepted, no 2FA).
     """
     if user is None or not getattr(user, "is_authenticated", False) or not user.is_active:
         raise ScopeError("person rows were requested without an authenticated, active user")
@@ -291,6 +312,179 @@ def person_base(*, user: Any, warehouse: Warehouse | None = None, roles: Collect
     reason = access_block_reason(user)
     if reason is not None:
         raise ScopeError(reason)
+    return scope_paths_for(user, roles=roles)
+
+
+def person_base(*, user: Any, warehouse: Warehouse | None = None, roles: Collection[str] | None = None) -> ir.Table:
+    """Person rows the user may see, with fields outside their scope set to null.
+    With `roles`, only what the user's grants in those roles show (downloads)."""
+    paths = user_paths(user, roles=roles)
     wh = warehouse or get_warehouse()
-    paths = scope_paths_for(user, roles=roles)
-    return scoped_persons(wh.table("person"), paths, source_bits=source_bits_for(wh))
+    return scoped_persons(wh.unscoped_table("person"), paths, source_bits=source_bits_for(wh))
+
+
+def person_rows(
+    *, user: Any, table: str, warehouse: Warehouse | None = None, roles: Collection[str] | None = None
+) -> ir.Table:
+    """The rows of a person-bearing table whose person the user may see, each column
+    masked by its field group for that person; a `person_id` column is added where the
+    table links through a registration or a member record. Member-source rows show only
+    where the user's scope shows that membership."""
+    paths = user_paths(user, roles=roles)
+    wh = warehouse or get_warehouse()
+    return scoped_rows(wh, table, paths, source_bits=source_bits_for(wh))
+
+
+def _all_path(paths: Sequence[Any]) -> bool:
+    return any(p.kind == "all" for p in paths)
+
+
+def managed_sources(paths: Sequence[Any]) -> set[str]:
+    """Member sources whose every member and every field the paths show, wherever they
+    live: raw rows of those sources (quarantine, unmatched records) can be shown."""
+    every = set(GROUPS)
+    return {s for p in paths if p.kind == "members" and p.state is None and not p.counties
+            and every <= set(p.fields) for s in p.sources}
+
+
+def _grant_table(person: ir.Table, paths: Sequence[Any], bits: Mapping[str, int]) -> ir.Table:
+    """One row per visible person: `_g_pid`, the memberships shown, and a boolean per
+    field group (`_g_name`...)."""
+    rows = person.filter(_on(person, paths, bits))
+    grants = _grants(rows, paths, bits)
+    shown = _memberships(rows, paths)
+    return rows.select(
+        _g_pid=rows.person_id,
+        _g_sources=shown["member_sources"],
+        _g_local_sources=shown["member_locals"].map(lambda x: x.split(":")[0]),
+        _g_locals=shown["member_locals"],
+        **{f"_g_{g}": ibis.literal(v) if isinstance(v, bool) else v for g, v in grants.items()},
+    )
+
+
+def scoped_rows(
+    wh: Warehouse, table: str, paths: Sequence[Any], *, source_bits: Mapping[str, int] | None = None
+) -> ir.Table:
+    """`person_rows` for given scope paths (the expression; no account checks)."""
+    spec = person_tables().get(table)
+    if spec is None or spec.link == "none":
+        raise ValueError(f"{table!r} is not a person-linked table (see unionhall.warehouse.catalog)")
+    t = wh.unscoped_table(table)
+    columns = list(t.columns)
+    keyed, pid = _with_person(wh, t, spec)
+    if _all_path(paths):
+        return keyed.select(*columns, **({} if "person_id" in columns else {"person_id": pid}))
+    person = wh.unscoped_table("person")
+    bits = dict(source_bits or {}) if BITS_COLUMN in person.columns else {}
+    g = _grant_table(person, paths, bits)
+    j = keyed.left_join(g, pid == g._g_pid)
+    pid_name = pid.get_name()
+    linked: ir.BooleanValue = j._g_pid.notnull()
+    full: ir.BooleanValue = ibis.literal(False)
+    if spec.source is not None:
+        src = j[spec.source]
+        shown = j._g_sources.contains(src) | (
+            j._g_locals.contains(src.concat(":", j["local"])) if "local" in columns
+            else j._g_local_sources.contains(src))
+        managed = sorted(managed_sources(paths))
+        if managed:
+            full = ibis.literal(managed, type="array<string>").contains(src)
+        if spec.source_kind is not None:  # only member-kind rows name a membership
+            is_member = j[spec.source_kind] == "member"
+            shown = ~is_member | shown
+            full = is_member & full
+        linked = linked & shown.fill_null(False)
+    j = j.mutate(
+        _v_full=full.fill_null(False),
+        _v_linked=linked,
+        **{f"_v_{grp}": j[f"_g_{grp}"].fill_null(False) for grp in GROUPS},
+    )
+    visible = j.filter(j._v_linked | j._v_full)
+    flags = {grp: visible._v_full | visible[f"_v_{grp}"] for grp in GROUPS}
+    flags["all"] = _all_of([flags[grp] for grp in GROUPS])
+    values: dict[str, ir.Value] = {}
+    for c in columns:
+        col = visible[c]
+        if c == spec.value_column and spec.value_group_of is not None:
+            named = visible[spec.value_group_of]
+            grant = ibis.cases(*[(named == f, flags[grp]) for f, grp in FIELD_GROUP_OF.items()],
+                               else_=ibis.literal(True))
+            values[c] = ibis.ifelse(grant, col, ibis.null(col.type()))
+        elif c in spec.groups:
+            values[c] = ibis.ifelse(flags[spec.groups[c]], col, ibis.null(col.type()))
+        else:
+            values[c] = col
+    if "person_id" not in values:
+        values["person_id"] = visible[pid_name]
+    return visible.select(**values)
+
+
+def _all_of(preds: Sequence[ir.BooleanValue]) -> ir.BooleanValue:
+    out = preds[0]
+    for p in preds[1:]:
+        out = out & p
+    return out
+
+
+def _with_person(wh: Warehouse, t: ir.Table, spec: PersonTable) -> tuple[ir.Table, ir.IntegerValue]:
+    """The table with its person's id beside each row (null where the row has none yet)."""
+    if spec.link == "person":
+        return t, t.person_id
+    if spec.link == "ncid":
+        vp = wh.unscoped_table("voter_person")
+        k = vp.select(_k_ncid=vp.ncid, _k_pid=vp.person_id)
+        j = t.left_join(k, t.ncid == k._k_ncid)
+        return j, j._k_pid
+    r = wh.unscoped_table("identity_record")
+    k = r.filter(r.source_kind == "member").select(_k_src=r.source_name, _k_key=r.record_key, _k_pid=r.person_id)
+    j = t.left_join(k, (t.source == k._k_src) & (t.member_key == k._k_key))
+    return j, j._k_pid
+
+
+# -- rows of no person yet ---------------------------------------------------------------
+
+
+def quarantine_rows(
+    *, user: Any, import_id: int, imported_by_id: int | None = None, warehouse: Warehouse | None = None
+) -> ir.Table:
+    """The quarantined (unloadable) rows of one member import, for a user who may see
+    them: raw lines cannot be masked, so only someone who sees every field of every
+    member of that source (its affiliate's data managers and administrators, a
+    federation data manager under a full, statewide-or-wider agreement, platform
+    administrators) or the person who uploaded the file. ScopeError otherwise, the
+    same for an import that does not exist."""
+    from unionhall.access.scope import DATA_ROLES
+
+    paths = user_paths(user, roles=DATA_ROLES)
+    wh = warehouse or get_warehouse()
+    q = wh.unscoped_table("member_quarantine")
+    rows = q.filter(q.import_id == import_id)
+    uploader = imported_by_id is not None and imported_by_id == getattr(user, "pk", None)
+    if _all_path(paths) or uploader:
+        return rows
+    managed = sorted(managed_sources(paths))
+    if not managed:
+        raise ScopeError("quarantined rows are for the data managers of their affiliate")
+    return rows.filter(ibis.literal(managed, type="array<string>").contains(rows.source))
+
+
+def identity_pairs(*, user: Any, warehouse: Warehouse | None = None) -> ir.Table:
+    """Candidate pairs of records (identity review) whose two records the user may see
+    as a data manager or administrator: a member record where their scope shows that
+    membership, a voter registration where it shows the registered voter."""
+    from unionhall.access.scope import DATA_ROLES
+
+    paths = user_paths(user, roles=DATA_ROLES)
+    wh = warehouse or get_warehouse()
+    pairs = wh.unscoped_table("identity_pair")
+    if _all_path(paths):
+        return pairs
+    bits = source_bits_for(wh)
+    members = scoped_rows(wh, "identity_record", paths, source_bits=bits)
+    members = members.filter(members.source_kind == "member")
+    voters = scoped_rows(wh, "voter_person", paths, source_bits=bits)
+    keys = members.select(key=ibis.literal("m|").concat(members.source_name, "|", members.record_key)).union(
+        voters.select(key=ibis.literal("v|").concat(voters.ncid)))
+    left = keys.select(_l=keys.key)
+    right = keys.select(_r=keys.key)
+    return pairs.semi_join(left, pairs.key_l == left._l).semi_join(right, pairs.key_r == right._r)

@@ -134,6 +134,9 @@ class UsageEvent(models.Model):
         LIST_CREATE = "list_create", "List created"
         EXPORT = "export", "Export"
         API = "api", "API read"
+        IDENTITY_REVIEW = "identity_review", "Identity review queue"
+        IDENTITY_PAIR_VIEW = "identity_pair_view", "Identity pair view"
+        QUARANTINE_VIEW = "quarantine_view", "Quarantine view"
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
     username = models.CharField(max_length=150)
@@ -148,3 +151,27 @@ class UsageEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M} {self.username} {self.action}"
+
+
+class AuditEvent(models.Model):
+    """The audit trail of governance changes: who issued, granted or approved what, and
+    when. Written by the service that makes the change, in the same transaction."""
+
+    class Action(models.TextChoices):
+        TOKEN_ISSUE = "token_issue", "API token issued"
+        TOKEN_SHOW = "token_show", "API token shown again"
+
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                              related_name="audit_actions")
+    actor_name = models.CharField(max_length=200, help_text="The user, or the command line and account")
+    action = models.CharField(max_length=30, choices=Action.choices, db_index=True)
+    subject = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                related_name="audit_subject_of", help_text="The user the change is about")
+    detail = models.JSONField(default=dict, blank=True)
+    at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["-at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M} {self.actor_name} {self.action}"

@@ -30,6 +30,8 @@ from unionhall.access.models import Committee, DataAgreement, RoleGrant
 ALL_FIELDS = frozenset(DataAgreement.FIELD_GROUPS)
 VOTER_FIELDS = frozenset({"name", "address"})
 CONTACT_FIELDS = frozenset({"address", "phone", "email"})
+# Roles that manage data (imports, quarantine, identity review, downloads).
+DATA_ROLES = (RoleGrant.Role.ADMINISTRATOR, RoleGrant.Role.DATA_MANAGER)
 PERSON_ROLES = {
     RoleGrant.Role.ADMINISTRATOR,
     RoleGrant.Role.DATA_MANAGER,

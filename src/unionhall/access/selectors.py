@@ -8,10 +8,11 @@ from typing import Any
 
 import ibis.expr.types as ir
 
+from unionhall.access.gateway import person_base, person_rows, scoped_count
+from unionhall.access.scope import DATA_ROLES
 from unionhall.access.services import usage_record
 from unionhall.errors import ScopeError
-from unionhall.warehouse import Warehouse, get_warehouse, person_base
-from unionhall.warehouse.scope import scoped_count
+from unionhall.warehouse import Warehouse
 
 PERSON_FIELDS = [
     "person_id", "first_name", "middle_name", "last_name", "suffix", "sex", "birth_date",
@@ -93,7 +94,7 @@ def person_get(*, user: Any, person_id: int, warehouse: Warehouse | None = None)
     if not rows:
         # An id retired by a merge resolves to the person it became (identity keeps the
         # alias), so saved links and exports keep working; scope applies to the new id.
-        current = person_id_current(person_id, warehouse=warehouse)
+        current = person_id_current(user=user, person_id=person_id, warehouse=warehouse)
         if current != person_id:
             rows = t.filter(t.person_id == current).select(*PERSON_FIELDS).limit(1).to_pyarrow().to_pylist()
     if not rows:
@@ -102,17 +103,18 @@ def person_get(*, user: Any, person_id: int, warehouse: Warehouse | None = None)
     return _jsonable(rows[0])
 
 
-def person_id_current(person_id: int, *, warehouse: Warehouse | None = None) -> int:
-    """The id a person id now resolves to: itself, or the survivor of the merge that retired it."""
-    row = (warehouse or get_warehouse()).cursor().execute(
-        "SELECT person_id FROM person_alias WHERE old_person_id = ?", [person_id]).fetchone()
-    return int(row[0]) if row else person_id
+def person_id_current(*, user: Any, person_id: int, warehouse: Warehouse | None = None) -> int:
+    """The id a person id now resolves to: itself, or the survivor of the merge that
+    retired it (when the user may see the survivor)."""
+    alias = person_rows(user=user, table="person_alias", warehouse=warehouse)
+    rows = alias.filter(alias.old_person_id == person_id).select("person_id").limit(1).to_pyarrow().to_pylist()
+    return int(rows[0]["person_id"]) if rows else person_id
 
 
 # People-search results as CSV: a small, audited download for the roles that manage
 # data. Larger lists, and anyone else, go through an export request approved by
 # someone else (DESIGN.md capability 6), not through this door.
-DOWNLOAD_ROLES = ("administrator", "data_manager")
+DOWNLOAD_ROLES = DATA_ROLES
 DOWNLOAD_LIMIT = 1000
 DOWNLOAD_FIELDS = [
     "person_id", "first_name", "middle_name", "last_name", "suffix", "birth_date", "sex",
@@ -164,17 +166,25 @@ def person_download(
 USAGE_GROUPS = ("user", "committee", "week")
 
 
-def usage_report(*, group_by: str, since: dt.date | None = None, until: dt.date | None = None) -> list[dict[str, Any]]:
+def usage_report(
+    *, user: Any, group_by: str, since: dt.date | None = None, until: dt.date | None = None
+) -> list[dict[str, Any]]:
     """The usage log summed by user, committee or week: one row per group with a count
-    per action and the persons touched ("ad hoc reports on the use of the system")."""
+    per action and the persons touched ("ad hoc reports on the use of the system").
+    Over the events of the committees the user manages (and those below them); the
+    national office's data team and platform administrators see every event (they
+    keep the approved-users database for the whole movement)."""
     from django.db.models import Count, Q, Sum
     from django.db.models.functions import TruncWeek
 
-    from unionhall.access.models import UsageEvent
+    from unionhall.access.models import Committee, UsageEvent
+    from unionhall.access.roles import committees_managed, has_role
 
     if group_by not in USAGE_GROUPS:
         raise ValueError(f"group_by must be one of {USAGE_GROUPS}")
     qs = UsageEvent.objects.all()
+    if not has_role(user, DATA_ROLES, kinds=[Committee.Kind.NATIONAL]):
+        qs = qs.filter(committee__in=committees_managed(user))
     if since:
         qs = qs.filter(at__date__gte=since)
     if until:

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from unionhall.access.models import Committee, RoleGrant, UsageEvent
+from django.db import transaction
+
+from unionhall.access.models import AuditEvent, Committee, RoleGrant, UsageEvent
 
 
 def _primary_committee(user: Any) -> Committee | None:
@@ -60,3 +62,28 @@ def totp_verify(*, request: Any, token: str) -> bool:
         device.save(update_fields=["confirmed"])
     otp_login(request, device)
     return True
+
+
+def command_line_actor() -> str:
+    """How the audit trail names an action taken at the command line (no web user)."""
+    import getpass
+    import socket
+
+    return f"command line ({getpass.getuser()}@{socket.gethostname()})"
+
+
+@transaction.atomic
+def api_token_issue(*, user: Any, actor: Any = None) -> tuple[str, bool]:
+    """The user's API token, created on first use; returns (key, created). Both the
+    creation and showing an existing key again are audited (a key is a credential).
+    `actor` is the user doing it; None is the operator at the command line."""
+    from rest_framework.authtoken.models import Token
+
+    token, created = Token.objects.get_or_create(user=user)
+    real_actor = actor if getattr(actor, "pk", None) else None
+    AuditEvent.objects.create(
+        actor=real_actor, actor_name=real_actor.get_username() if real_actor else command_line_actor(),
+        action=AuditEvent.Action.TOKEN_ISSUE if created else AuditEvent.Action.TOKEN_SHOW,
+        subject=user, detail={"username": user.get_username()},
+    )
+    return token.key, created

@@ -24,7 +24,7 @@ from unionhall.access.selectors import (
 )
 from unionhall.access.services import agreement_accept, totp_device_for, totp_verify
 from unionhall.web.csvsafe import csv_lines
-from unionhall.web.decorators import member_data_view, staff_required
+from unionhall.web.decorators import data_manager_view, member_data_view
 
 
 def _next(request: HttpRequest) -> str:
@@ -64,12 +64,12 @@ def two_factor(request: HttpRequest) -> HttpResponse:
     )
 
 
-@staff_required
+@data_manager_view
 def usage(request: HttpRequest) -> HttpResponse | StreamingHttpResponse:
     group_by = request.GET.get("by", "user")
     if group_by not in USAGE_GROUPS:
         group_by = "user"
-    rows = usage_report(group_by=group_by)
+    rows = usage_report(user=request.user, group_by=group_by)
     columns = ["group", "events", "persons_touched", *[a for a, _ in UsageEvent.Action.choices]]
     if request.GET.get("download") == "csv":
         response = StreamingHttpResponse(

@@ -132,14 +132,15 @@ def token(username: Annotated[str, typer.Argument(help="The user to issue an API
     """Print the API token of a user (created on first use)."""
     setup_django()
     from django.contrib.auth import get_user_model
-    from rest_framework.authtoken.models import Token
+
+    from unionhall.access.services import api_token_issue
 
     try:
         user = get_user_model().objects.get(username=username)
     except get_user_model().DoesNotExist:
         raise UserError(f"no user named {username!r}: check the spelling or create the user first") from None
-    tok, _ = Token.objects.get_or_create(user=user)
-    print(tok.key)
+    key, _ = api_token_issue(user=user)
+    print(key)
 
 
 jobs_app = typer.Typer(help="List and run background jobs.", no_args_is_help=True)

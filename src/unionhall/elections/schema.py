@@ -8,6 +8,7 @@ from __future__ import annotations
 from ibis.backends.duckdb import Backend as DuckDBBackend
 
 from unionhall.elections.nc_layout import ncvoter_layout
+from unionhall.warehouse.catalog import PersonTable
 from unionhall.warehouse.migrations import Migration
 
 # Voter columns that are not plain text.
@@ -282,3 +283,98 @@ MIGRATIONS: list[Migration] = [
     Migration(2026113014, "elections: absentee events and ballot status", _create_absentee),
     Migration(2026113015, "elections: voter extras of other states and vendors", _create_voter_extra),
 ]
+
+
+# -- person-bearing tables (warehouse/catalog.py): how each row reaches its person and
+# which field group governs each column. Demographics (race, ethnicity, gender) go with
+# the name, as `person.sex` does; party and districts are open (targeting runs on them).
+_VOTER_NAME = {c: "name" for c in ("last_name", "first_name", "middle_name", "name_suffix_lbl",
+                                   "race_code", "ethnic_code", "gender_code")}
+_VOTER_ADDRESS = {c: "address" for c in ("res_street_address", "res_city_desc", "zip_code", "mail_addr1",
+                                         "mail_addr2", "mail_addr3", "mail_addr4", "mail_city", "mail_state",
+                                         "mail_zipcode")}
+_VOTER_OPEN = frozenset({
+    "county_id", "county_desc", "voter_reg_num", "ncid", "status_cd", "voter_status_desc", "reason_cd",
+    "voter_status_reason_desc", "state_cd", "confidential_ind", "registr_dt", "party_cd", "drivers_lic",
+    "precinct_abbrv", "precinct_desc", "municipality_abbrv", "municipality_desc", "ward_abbrv", "ward_desc",
+    "cong_dist_abbrv", "super_court_abbrv", "judic_dist_abbrv", "nc_senate_abbrv", "nc_house_abbrv",
+    "county_commiss_abbrv", "county_commiss_desc", "township_abbrv", "township_desc", "school_dist_abbrv",
+    "school_dist_desc", "fire_dist_abbrv", "fire_dist_desc", "water_dist_abbrv", "water_dist_desc",
+    "sewer_dist_abbrv", "sewer_dist_desc", "sanit_dist_abbrv", "sanit_dist_desc", "rescue_dist_abbrv",
+    "rescue_dist_desc", "munic_dist_abbrv", "munic_dist_desc", "dist_1_abbrv", "dist_1_desc", "vtd_abbrv",
+    "vtd_desc",
+})
+_LOADED = frozenset({"row_hash", "first_load_id", "last_load_id"})
+
+PERSON_TABLES: dict[str, PersonTable] = {
+    "voter": PersonTable(
+        link="ncid",
+        groups={**_VOTER_NAME, **_VOTER_ADDRESS, "full_phone_number": "phone",
+                "birth_year": "dob", "age_at_year_end": "dob", "birth_state": "dob"},
+        open=_VOTER_OPEN | _LOADED | {"address_withheld", "in_file", "snapshot_date", "changed_load_id",
+                                      "row_number"},
+    ),
+    "voter_history": PersonTable(
+        link="ncid",
+        groups={c: "address" for c in ("res_street_address", "res_city_desc", "zip_code", "mail_addr1",
+                                        "mail_city", "mail_state", "mail_zipcode")},
+        open=frozenset({"county_id", "voter_reg_num", "ncid", "status_cd", "voter_status_desc", "reason_cd",
+                        "party_cd", "state_cd", "precinct_abbrv", "in_file", "change", "valid_from", "valid_to",
+                        "load_id", "closed_load_id"}),
+    ),
+    "voter_person": PersonTable(link="ncid", open=frozenset({"ncid", "person_id"})),
+    "vote_history": PersonTable(
+        link="ncid",
+        open=_LOADED | {"ncid", "county_id", "county_desc", "voter_reg_num", "election_date", "election_lbl",
+                        "election_desc", "election_type", "voting_method", "method", "voted_party_cd",
+                        "voted_party_desc", "pct_label", "pct_description", "voted_county_id",
+                        "voted_county_desc", "vtd_label", "vtd_description"},
+    ),
+    "voter_participation": PersonTable(
+        link="ncid",
+        open=frozenset({"ncid", "generals_voted", "generals_considered", "primaries_voted",
+                        "primaries_considered", "votes_total", "early_votes", "mail_votes", "election_day_votes",
+                        "first_vote_date", "last_vote_date", "first_time_voter", "habit", "load_id"}),
+    ),
+    "absentee_event": PersonTable(
+        link="ncid",
+        groups={
+            **{c: "name" for c in ("voter_last_name", "voter_first_name", "voter_middle_name", "race",
+                                   "ethnicity", "gender")},
+            "age": "dob",
+            **{c: "address" for c in ("voter_street_address", "voter_city", "voter_zip",
+                                      "ballot_mail_street_address", "ballot_mail_city", "ballot_mail_state",
+                                      "ballot_mail_zip", "other_mail_addr1", "other_mail_addr2",
+                                      "other_city_state_zip")},
+            # A relative who requested the ballot is a third person: shown only with everything.
+            **{c: "all" for c in ("relative_request_name", "relative_request_address", "relative_request_city",
+                                  "relative_request_state", "relative_request_zip")},
+        },
+        open=frozenset({"event_id", "row_hash", "county_desc", "voter_reg_num", "ncid", "application_num",
+                        "voter_state", "election_dt", "voter_party_code", "precinct_desc", "cong_dist_desc",
+                        "nc_house_desc", "nc_senate_desc", "ballot_req_delivery_type", "ballot_req_type",
+                        "ballot_request_party", "ballot_req_dt", "ballot_send_dt", "ballot_rtn_dt",
+                        "ballot_rtn_status", "site_name", "sdr", "mail_veri_status", "ballot_type", "stage",
+                        "stage_rank", "event_date", "first_load_id", "first_snapshot", "last_snapshot",
+                        "first_row_number"}),
+    ),
+    "ballot_status": PersonTable(
+        link="ncid",
+        groups={"age": "dob"},
+        open=frozenset({"election_dt", "ncid", "county_desc", "voter_reg_num", "party", "age_group", "ballot_type",
+                        "stage", "status_text", "status_date", "already_voted", "requested_not_returned",
+                        "needs_cure", "events", "last_event_id", "updated_load_id"}),
+    ),
+    "voter_extra": PersonTable(
+        link="ncid",
+        groups={"birth_date": "dob", "extra": "all"},
+        open=frozenset({"county_id", "voter_reg_num", "ncid", "state", "load_id"}),
+    ),
+    # Rejected and flagged lines of election files: raw text of no person yet.
+    "election_quarantine": PersonTable(
+        link="none", groups={"raw": "all"},
+        open=frozenset({"load_id", "row_number", "column_name", "code", "reason"})),
+    "election_flag": PersonTable(
+        link="none", groups={"value": "all"},
+        open=frozenset({"load_id", "row_number", "column_name", "reason"})),
+}

@@ -1,4 +1,5 @@
-"""Reads of election data for pages. Person-level reads start from `person_base(user=...)`."""
+"""Reads of election data for pages. Person-level reads go through the gateway
+(`person_base`, `person_rows`) and are written to the usage log here."""
 
 from __future__ import annotations
 
@@ -7,8 +8,10 @@ from typing import Any
 
 import ibis
 
+from unionhall.access.gateway import person_base, person_rows
+from unionhall.access.services import usage_record
 from unionhall.elections import codes
-from unionhall.warehouse import Warehouse, get_warehouse, person_base
+from unionhall.warehouse import Warehouse, get_warehouse
 
 
 def _rows(expr: ibis.Table) -> list[dict[str, Any]]:
@@ -16,23 +19,23 @@ def _rows(expr: ibis.Table) -> list[dict[str, Any]]:
 
 
 def person_election_detail(*, user: Any, person_id: int, warehouse: Warehouse | None = None) -> dict[str, Any] | None:
-    """Registration, districts, polling place, vote history and ballot status of one person.
+    """Registration, districts, polling place, vote history and ballot status of one
+    person, every row through the gateway (the person's fields masked as their scope
+    says, on the registration and ballot rows too). Logged as a person view.
 
     None when the person does not exist *or* is outside the user's scope (same answer).
     """
     wh = warehouse or get_warehouse()
+
+    def rows_of(table: str) -> ibis.Table:
+        t = person_rows(user=user, table=table, warehouse=wh)
+        return t.filter(t.person_id == person_id)
+
     people = _rows(person_base(user=user, warehouse=wh).filter(ibis._.person_id == person_id))
     if not people:
         return None
     person = people[0]
-    link = wh.table("voter_person").filter(ibis._.person_id == person_id)
-    ncids = [r["ncid"] for r in _rows(link)]
-    voter = wh.table("voter")
-    regs = _rows(
-        voter.filter(voter.ncid.isin(ncids)).order_by(
-            [ibis.desc("in_file"), ibis.desc("registr_dt"), "county_id"]
-        )
-    )
+    regs = _rows(rows_of("voter").order_by([ibis.desc("in_file"), ibis.desc("registr_dt"), "county_id"]))
     current = regs[0] if regs else None
     polling = None
     if current and current.get("precinct_desc"):
@@ -44,18 +47,15 @@ def person_election_detail(*, user: Any, person_id: int, warehouse: Warehouse | 
             ).order_by(ibis.desc("election_date")).limit(1)
         )
         polling = found[0] if found else None
-    vh = wh.table("vote_history")
-    votes = _rows(vh.filter(vh.ncid.isin(ncids)).order_by(ibis.desc("election_date")))
+    votes = _rows(rows_of("vote_history").order_by(ibis.desc("election_date")))
     for v in votes:
         v["method_label"] = codes.METHOD_LABELS.get(v["method"], v["method"])
-    part = _rows(wh.table("voter_participation").filter(ibis._.ncid.isin(ncids)).limit(1))
-    bs = wh.table("ballot_status")
-    ballots = _rows(bs.filter(bs.ncid.isin(ncids)).order_by(ibis.desc("election_dt")))
+    part = _rows(rows_of("voter_participation").limit(1))
+    ballots = _rows(rows_of("ballot_status").order_by(ibis.desc("election_dt")))
     for b in ballots:
         b["stage_label"] = codes.STAGE_LABELS.get(b["stage"], b["stage"])
-    ev = wh.table("absentee_event")
     events = _rows(
-        ev.filter(ev.ncid.isin(ncids))
+        rows_of("absentee_event")
         .order_by([ibis.desc("election_dt"), "event_date", "first_snapshot", "stage_rank", "event_id"])
         .select(
             "election_dt", "event_date", "ballot_type", "stage", "ballot_rtn_status", "ballot_req_dt",
@@ -64,9 +64,9 @@ def person_election_detail(*, user: Any, person_id: int, warehouse: Warehouse | 
     )
     for e in events:
         e["stage_label"] = codes.STAGE_LABELS.get(e["stage"], e["stage"])
-    history = _rows(
-        wh.table("voter_history").filter(ibis._.ncid.isin(ncids)).order_by(ibis.desc("valid_from"))
-    )
+    history = _rows(rows_of("voter_history").order_by(ibis.desc("valid_from")))
+    usage_record(user=user, action="person_view", persons=1,
+                 detail={"person_id": person["person_id"], "page": "election detail"})
     return {
         "person": person,
         "registration": current,
@@ -80,10 +80,9 @@ def person_election_detail(*, user: Any, person_id: int, warehouse: Warehouse | 
     }
 
 
-def ballot_elections(*, warehouse: Warehouse | None = None) -> list[dt.date]:
-    """Elections with ballot data, newest first (no person rows)."""
-    wh = warehouse or get_warehouse()
-    bs = wh.table("ballot_status")
+def ballot_elections(*, user: Any, warehouse: Warehouse | None = None) -> list[dt.date]:
+    """Elections with ballot data for people in the user's scope, newest first."""
+    bs = person_rows(user=user, table="ballot_status", warehouse=warehouse)
     rows = _rows(bs.select("election_dt").distinct().order_by(ibis.desc("election_dt")))
     return [r["election_dt"] for r in rows if r["election_dt"] is not None]
 
@@ -93,21 +92,11 @@ def early_vote_report(
 ) -> dict[str, Any]:
     """Returns (ballots cast) by county, party, age group and day, for people in scope."""
     wh = warehouse or get_warehouse()
-    elections = ballot_elections(warehouse=wh)
+    elections = ballot_elections(user=user, warehouse=wh)
     if election_dt is None and elections:
         election_dt = elections[0]
-    people = person_base(user=user, warehouse=wh).select("person_id")
-    link = wh.table("voter_person")
-    bs = wh.table("ballot_status")
-    if election_dt is not None:
-        bs = bs.filter(bs.election_dt == election_dt)
-    else:
-        bs = bs.filter(ibis.literal(False))
-    scoped = (
-        bs.join(link, bs.ncid == link.ncid)
-        .join(people, link.person_id == people.person_id)
-        .select(bs)
-    )
+    bs = person_rows(user=user, table="ballot_status", warehouse=wh)
+    scoped = bs.filter(bs.election_dt == election_dt) if election_dt is not None else bs.filter(ibis.literal(False))
     voted = scoped.filter(scoped.already_voted)
     total = _rows(
         scoped.aggregate(
@@ -146,6 +135,8 @@ def early_vote_report(
         d["cumulative"] = running
     age_order = [label for label, _, _ in codes.AGE_GROUPS] + ["unknown"]
     ages = sorted(by("age_group"), key=lambda r: age_order.index(r["key"]) if r["key"] in age_order else 99)
+    usage_record(user=user, action="search", persons=0,
+                 detail={"report": "early vote", "election": str(election_dt) if election_dt else None})
     return {
         "election_dt": election_dt,
         "elections": elections,

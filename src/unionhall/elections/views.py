@@ -12,7 +12,7 @@ from django.utils.safestring import mark_safe
 from unionhall.elections.charts import daily_returns_svg
 from unionhall.elections.selectors import early_vote_report, election_loads, person_election_detail
 from unionhall.errors import ScopeError, UserError
-from unionhall.web.decorators import member_data_view, staff_required
+from unionhall.web.decorators import member_data_view, voter_file_view
 
 
 @member_data_view
@@ -52,7 +52,7 @@ def loads_page(request: HttpRequest) -> HttpResponse:
 _SESSION_KEY = "voter_uploads"
 
 
-@staff_required
+@voter_file_view
 def voter_files_page(request: HttpRequest) -> HttpResponse:
     """Saved voter-file layouts, and the upload of another state's or a vendor's file."""
     from django.conf import settings
@@ -89,7 +89,7 @@ def voter_files_page(request: HttpRequest) -> HttpResponse:
     )
 
 
-@staff_required
+@voter_file_view
 def voter_file_map(request: HttpRequest, token: str) -> HttpResponse:
     """The ingest mapping screen, with the voter schema, for an uploaded voter file."""
     from unionhall.elections.vendor import VoterLayout, layout_resolve

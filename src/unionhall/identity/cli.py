@@ -38,7 +38,7 @@ def match(
 def export(file: Annotated[Path, typer.Argument(help="CSV file to write.")]) -> None:
     """Write one row per source record: kind, source, record id, person id, voter registration, probability."""
     from unionhall.cli._runtime import out_console, setup_django
-    from unionhall.identity.selectors import identity_export
+    from unionhall.identity.export import identity_export
     from unionhall.warehouse import get_warehouse
 
     setup_django()

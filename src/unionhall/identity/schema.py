@@ -20,6 +20,7 @@ from __future__ import annotations
 
 from ibis.backends.duckdb import Backend as DuckDBBackend
 
+from unionhall.warehouse.catalog import PersonTable
 from unionhall.warehouse.migrations import Migration
 
 
@@ -106,3 +107,30 @@ MIGRATIONS: list[Migration] = [
     Migration(2026113040, "identity: records, pairs, models, runs, aliases, provenance",
               _create_identity_tables),
 ]
+
+
+# -- person-bearing tables (warehouse/catalog.py).
+PERSON_TABLES: dict[str, PersonTable] = {
+    "identity_record": PersonTable(
+        link="person", source="source_name", source_kind="source_kind",
+        open=frozenset({"source_kind", "source_name", "record_key", "person_id", "voter_ncid", "match_probability",
+                        "match_weight", "method", "row_hash", "import_id", "run_id", "updated_at"}),
+    ),
+    # Candidate pairs name two records (m|source|key, v|ncid): the gateway shows a pair
+    # to a user who may see both records.
+    "identity_pair": PersonTable(
+        link="none",
+        open=frozenset({"pair_kind", "key_l", "key_r", "match_weight", "match_probability", "evidence", "status",
+                        "run_id"}),
+    ),
+    "person_alias": PersonTable(
+        link="person", open=frozenset({"old_person_id", "person_id", "reason", "run_id", "created_at"})),
+    # Each golden-record field's value and source: `value` is governed by the group of
+    # the person field named in `field`; the source shows only where its membership does.
+    "person_provenance": PersonTable(
+        link="person", groups={"value": "all"}, value_group_of="field",
+        source="source_name", source_kind="source_kind",
+        open=frozenset({"person_id", "field", "source_kind", "source_name", "record_key", "import_id", "as_of",
+                        "rule"}),
+    ),
+}

@@ -1,44 +1,18 @@
-"""Identity reads (STYLE.md rule 1)."""
+"""Identity reads (STYLE.md rule 1). Pages read person rows through the gateway, as the
+user's data-manager scope shows them, and log what they showed."""
 
 from __future__ import annotations
 
-import csv
 import hashlib
 import json
-from pathlib import Path
 from typing import Any
 
-from unionhall.warehouse import Warehouse
+import ibis
 
-EXPORT_SQL = """
-SELECT 'member' AS source_kind, r.source_name, r.record_key AS source_record_id, r.person_id,
-       v.voter_reg_num AS voter_registration_id, r.match_probability
-FROM identity_record r
-LEFT JOIN voter v ON v.ncid = r.voter_ncid AND v.in_file
-     AND v.voter_reg_num = (SELECT max(v2.voter_reg_num) FROM voter v2 WHERE v2.ncid = r.voter_ncid AND v2.in_file)
-UNION ALL
-SELECT 'voter', 'voter file', v.county_id::VARCHAR || ':' || v.voter_reg_num, vp.person_id,
-       v.voter_reg_num, NULL
-FROM voter v JOIN voter_person vp ON vp.ncid = v.ncid
-ORDER BY 1, 2, 3
-"""
-
-EXPORT_COLUMNS = ("source_kind", "source_name", "source_record_id", "person_id",
-                  "linked_voter_registration_id", "match_probability")
-
-
-def identity_export(*, warehouse: Warehouse, path: Path) -> int:
-    """Write one CSV row per source record (members and voter registrations); returns rows."""
-    cur = warehouse.cursor().execute(EXPORT_SQL)
-    n = 0
-    with path.open("w", newline="", encoding="utf-8") as fh:
-        w = csv.writer(fh)
-        w.writerow(EXPORT_COLUMNS)
-        while rows := cur.fetchmany(50_000):
-            w.writerows(rows)
-            n += len(rows)
-    return n
-
+from unionhall.access.gateway import identity_pairs, person_rows
+from unionhall.access.scope import DATA_ROLES
+from unionhall.access.services import usage_record
+from unionhall.warehouse import Warehouse, get_warehouse
 
 # -- pages ------------------------------------------------------------------------------
 
@@ -51,41 +25,40 @@ def pair_token(key_l: str, key_r: str) -> str:
     return hashlib.md5(f"{key_l}\x1f{key_r}".encode()).hexdigest()[:20]  # noqa: S324  (an id)
 
 
-def identity_summary(*, warehouse: Warehouse) -> dict[str, Any]:
-    """Match rate and share registered by affiliate, dual members by pair of affiliates,
-    the last run's counts and the saved models' match-weight charts."""
-    cur = warehouse.cursor()
+def identity_summary(*, user: Any, warehouse: Warehouse | None = None) -> dict[str, Any]:
+    """Match rate and share registered by affiliate, dual members by pair of affiliates
+    (over the member records the user may see as a data manager), the last run's counts
+    and the saved models' match-weight charts."""
+    wh = warehouse or get_warehouse()
+    m = person_rows(user=user, table="member_record", roles=DATA_ROLES, warehouse=wh)
+    m = m.filter(m.status == "active")
+    v = person_rows(user=user, table="voter", roles=DATA_ROLES, warehouse=wh)
+    status = v.filter(v.in_file).group_by("ncid").aggregate(status_cd=v.status_cd.min())
+    rec = person_rows(user=user, table="identity_record", roles=DATA_ROLES, warehouse=wh)
+    rec = rec.filter(rec.source_kind == "member").select(_src="source_name", _key="record_key",
+                                                         _ncid="voter_ncid", _pid="person_id")
+    j = m.left_join(rec, (m.source == rec._src) & (m.member_key == rec._key)).left_join(
+        status, ibis._._ncid == status.ncid)
+    by_source = j.group_by(source=j.source).aggregate(
+        records=j.count(), linked=j._ncid.count(),
+        registered=j.status_cd.isin(["A", "I", "S"]).fill_null(False).sum(),
+    ).order_by("source")
     affiliates = [
-        {"source": s, "records": int(n), "linked": int(linked), "registered": int(reg),
-         "match_rate": linked / n if n else 0.0, "registered_share": reg / n if n else 0.0}
-        for s, n, linked, reg in cur.execute(
-            """
-            SELECT m.source, count(*),
-                   count(r.voter_ncid),
-                   count(*) FILTER (WHERE v.status_cd IN ('A', 'I', 'S'))
-            FROM member_record m
-            LEFT JOIN identity_record r ON r.source_kind = 'member' AND r.source_name = m.source
-                 AND r.record_key = m.member_key
-            LEFT JOIN (SELECT ncid, min(status_cd) AS status_cd FROM voter WHERE in_file GROUP BY ncid) v
-                 ON v.ncid = r.voter_ncid
-            WHERE m.status = 'active'
-            GROUP BY m.source ORDER BY m.source
-            """
-        ).fetchall()
+        {"source": a["source"], "records": int(a["records"]), "linked": int(a["linked"]),
+         "registered": int(a["registered"] or 0),
+         "match_rate": a["linked"] / a["records"] if a["records"] else 0.0,
+         "registered_share": (a["registered"] or 0) / a["records"] if a["records"] else 0.0}
+        for a in by_source.to_pyarrow().to_pylist()
     ]
+    s = j.filter(j._pid.notnull()).select(pid=j._pid, source=j.source).distinct()
+    s2 = s.select(pid2=s.pid, source2=s.source)
+    pairs = s.join(s2, (s.pid == s2.pid2) & (s.source < s2.source2))
     duals = [
-        {"a": a, "b": b, "persons": int(n)}
-        for a, b, n in cur.execute(
-            """
-            WITH s AS (SELECT DISTINCT r.person_id, r.source_name FROM identity_record r
-                       JOIN member_record m ON m.source = r.source_name AND m.member_key = r.record_key
-                       WHERE m.status = 'active')
-            SELECT a.source_name, b.source_name, count(*) FROM s a
-            JOIN s b ON a.person_id = b.person_id AND a.source_name < b.source_name
-            GROUP BY ALL ORDER BY 3 DESC, 1, 2
-            """
-        ).fetchall()
+        {"a": d["a"], "b": d["b"], "persons": int(d["persons"])}
+        for d in pairs.group_by(a=pairs.source, b=pairs.source2).aggregate(persons=pairs.count())
+        .order_by([ibis.desc("persons"), "a", "b"]).to_pyarrow().to_pylist()
     ]
+    cur = wh.cursor()
     last = cur.execute(
         "SELECT run_id, started_at, finished_at, counts FROM identity_run ORDER BY run_id DESC LIMIT 1"
     ).fetchone()
@@ -103,6 +76,7 @@ def identity_summary(*, warehouse: Warehouse) -> dict[str, Any]:
     ).fetchall():
         models.append({"kind": kind, "run_id": run_id, "trained_at": trained_at,
                        "chart": weight_chart(json.loads(chart or "[]"))})
+    usage_record(user=user, action="search", persons=0, detail={"page": "identity summary"})
     return {"affiliates": affiliates, "duals": duals, "last_run": last_run, "models": models}
 
 
@@ -134,20 +108,24 @@ def weight_chart(records: list[dict[str, Any]], *, width: int = 640) -> dict[str
             "label_w": label_w, "scale_max": round(scale_max, 1)}
 
 
-def review_queue(*, warehouse: Warehouse, limit: int = REVIEW_PAGE) -> tuple[list[dict[str, Any]], int]:
-    """Grey-zone pairs nobody has decided yet, most likely first, and how many there are."""
+def review_queue(*, user: Any, limit: int = REVIEW_PAGE, warehouse: Warehouse | None = None
+                 ) -> tuple[list[dict[str, Any]], int]:
+    """Grey-zone pairs nobody has decided yet whose two records the user may see, most
+    likely first, and how many there are. Logged with the records shown."""
     from unionhall.identity.models import Decision
 
     decided = {tuple(sorted((d.key_l, d.key_r))) for d in
                Decision.objects.filter(kind__in=[Decision.Kind.ACCEPT, Decision.Kind.REJECT])}
-    rows = warehouse.cursor().execute(
-        "SELECT pair_kind, key_l, key_r, match_weight, match_probability FROM identity_pair "
-        "WHERE status = 'review' ORDER BY match_probability DESC, key_l, key_r"
-    ).fetchall()
-    pending = [r for r in rows if (r[1], r[2]) not in decided]
-    out = [{"kind": k, "key_l": a, "key_r": b, "weight": w, "probability": p,
-            "token": pair_token(a, b), "label_l": record_label(a), "label_r": record_label(b)}
-           for k, a, b, w, p in pending[:limit]]
+    p = identity_pairs(user=user, warehouse=warehouse)
+    rows = p.filter(p.status == "review").select(
+        "pair_kind", "key_l", "key_r", "match_weight", "match_probability"
+    ).order_by([ibis.desc("match_probability"), "key_l", "key_r"]).to_pyarrow().to_pylist()
+    pending = [r for r in rows if (r["key_l"], r["key_r"]) not in decided]
+    out = [{"kind": r["pair_kind"], "key_l": r["key_l"], "key_r": r["key_r"], "weight": r["match_weight"],
+            "probability": r["match_probability"], "token": pair_token(r["key_l"], r["key_r"]),
+            "label_l": record_label(r["key_l"]), "label_r": record_label(r["key_r"])}
+           for r in pending[:limit]]
+    usage_record(user=user, action="identity_review", detail={"pairs": len(out)}, persons=2 * len(out))
     return out, len(pending)
 
 
@@ -163,92 +141,93 @@ RECORD_FIELDS = ("first_name", "middle_name", "last_name", "suffix", "dob", "add
                  "addr_line2", "city", "state", "zip", "phone", "email")
 
 
-def _record_fields(warehouse: Warehouse, key: str) -> dict[str, Any] | None:
-    cur = warehouse.cursor()
+def _record_fields(user: Any, warehouse: Warehouse | None, key: str) -> dict[str, Any] | None:
+    """One record's fields, as the user's data-manager scope shows them."""
     if key.startswith("v|"):
-        row = cur.execute(
-            """
-            SELECT first_name, middle_name, last_name, name_suffix_lbl,
-                   birth_year::VARCHAR || ' (year only)', res_street_address, NULL, res_city_desc,
-                   state_cd, zip_code, full_phone_number, NULL
-            FROM voter WHERE ncid = ? ORDER BY in_file DESC, registr_dt DESC NULLS LAST LIMIT 1
-            """,
-            [key[2:]],
-        ).fetchone()
+        v = person_rows(user=user, table="voter", roles=DATA_ROLES, warehouse=warehouse)
+        v = v.filter(v.ncid == key[2:]).order_by([ibis.desc("in_file"), ibis.desc("registr_dt")]).limit(1)
+        t = v.select(
+            first_name=v.first_name, middle_name=v.middle_name, last_name=v.last_name, suffix=v.name_suffix_lbl,
+            dob=v.birth_year.cast("string").concat(" (year only)"), addr_line1=v.res_street_address,
+            addr_line2=ibis.null("string"), city=v.res_city_desc, state=v.state_cd, zip=v.zip_code,
+            phone=v.full_phone_number, email=ibis.null("string"))
     else:
         _, source, member_key = key.split("|", 2)
-        row = cur.execute(
-            """
-            SELECT first_name, middle_name, last_name, suffix, coalesce(dob::VARCHAR, dob_raw),
-                   addr_line1, addr_line2, city, state, zip5, phone, email
-            FROM member_record WHERE source = ? AND member_key = ?
-            """,
-            [source, member_key],
-        ).fetchone()
-    return None if row is None else dict(zip(RECORD_FIELDS, row, strict=True))
+        m = person_rows(user=user, table="member_record", roles=DATA_ROLES, warehouse=warehouse)
+        m = m.filter((m.source == source) & (m.member_key == member_key)).limit(1)
+        t = m.select(first_name=m.first_name, middle_name=m.middle_name, last_name=m.last_name, suffix=m.suffix,
+                     dob=ibis.coalesce(m.dob.cast("string"), m.dob_raw), addr_line1=m.addr_line1,
+                     addr_line2=m.addr_line2, city=m.city, state=m.state, zip=m.zip5, phone=m.phone,
+                     email=m.email)
+    rows = t.to_pyarrow().to_pylist()
+    return rows[0] if rows else None
 
 
-def pair_detail(*, warehouse: Warehouse, token: str) -> dict[str, Any] | None:
-    """One scored pair (by its token): both records side by side and the evidence."""
-    for kind, a, b, w, p, evidence, status in warehouse.cursor().execute(
-        "SELECT pair_kind, key_l, key_r, match_weight, match_probability, evidence, status "
-        "FROM identity_pair WHERE left(md5(key_l || chr(31) || key_r), 20) = ? LIMIT 1",
-        [token],
-    ).fetchall():
-        left, right = _record_fields(warehouse, a), _record_fields(warehouse, b)
-        fields = [{"name": f.replace("_", " "), "l": (left or {}).get(f), "r": (right or {}).get(f)}
-                  for f in RECORD_FIELDS]
-        ev = [{"comparison": c.replace("_", " "), "level": v[0], "weight": v[1]}
-              for c, v in json.loads(evidence).items()]
-        return {"kind": kind, "key_l": a, "key_r": b, "weight": w, "probability": p,
-                "status": status, "fields": fields, "evidence": ev, "token": token,
-                "label_l": record_label(a), "label_r": record_label(b)}
-    return None
+def pair_detail(*, user: Any, token: str, warehouse: Warehouse | None = None) -> dict[str, Any] | None:
+    """One scored pair (by its token) whose two records the user may see: both records
+    side by side and the evidence. None alike for a missing pair and one out of scope."""
+    p = identity_pairs(user=user, warehouse=warehouse)
+    found = p.filter(p.key_l.concat(chr(31), p.key_r).hexdigest("md5").substr(0, 20) == token).limit(1)
+    rows = found.to_pyarrow().to_pylist()
+    if not rows:
+        return None
+    r = rows[0]
+    a, b = r["key_l"], r["key_r"]
+    left, right = _record_fields(user, warehouse, a), _record_fields(user, warehouse, b)
+    fields = [{"name": f.replace("_", " "), "l": (left or {}).get(f), "r": (right or {}).get(f)}
+              for f in RECORD_FIELDS]
+    ev = [{"comparison": c.replace("_", " "), "level": v[0], "weight": v[1]}
+          for c, v in json.loads(r["evidence"]).items()]
+    usage_record(user=user, action="identity_pair_view", detail={"pair": token}, persons=2)
+    return {"kind": r["pair_kind"], "key_l": a, "key_r": b, "weight": r["match_weight"],
+            "probability": r["match_probability"], "status": r["status"], "fields": fields, "evidence": ev,
+            "token": token, "label_l": record_label(a), "label_r": record_label(b)}
 
 
-def person_sources(*, warehouse: Warehouse, person_id: int) -> dict[str, Any]:
-    """Every source record of a person (member records of each affiliate, voter
-    registrations) with the probability of the link that placed it, and the
-    provenance of each golden-record field."""
-    cur = warehouse.cursor()
+def person_sources(*, user: Any, person_id: int, warehouse: Warehouse | None = None) -> dict[str, Any] | None:
+    """Every source record of a person the user may see as a data manager (member
+    records of each affiliate their scope shows, voter registrations) with the
+    probability of the link that placed it, and the provenance of each golden-record
+    field, masked as their scope says. None alike for missing and out of scope."""
+    wh = warehouse or get_warehouse()
+
+    def rows_of(table: str) -> ibis.Table:
+        t = person_rows(user=user, table=table, roles=DATA_ROLES, warehouse=wh)
+        return t.filter(t.person_id == person_id)
+
+    rec = rows_of("identity_record")
+    rec = rec.filter(rec.source_kind == "member")
+    m = rows_of("member_record")
+    j = rec.left_join(m, (rec.source_name == m.source) & (rec.record_key == m.member_key))
     members = [
-        {"key": f"m|{s}|{k}", "source": s, "member_key": k, "name": " ".join(x for x in (fn, ln) if x),
-         "dob": dob, "address": a, "status": st, "voter_ncid": ncid, "probability": p,
-         "method": method, "import_id": imp}
-        for s, k, fn, ln, dob, a, st, ncid, p, method, imp in cur.execute(
-            """
-            SELECT r.source_name, r.record_key, m.first_name, m.last_name,
-                   coalesce(m.dob::VARCHAR, m.dob_raw), m.addr_line1, m.status, r.voter_ncid,
-                   r.match_probability, r.method, r.import_id
-            FROM identity_record r
-            LEFT JOIN member_record m ON m.source = r.source_name AND m.member_key = r.record_key
-            WHERE r.person_id = ? ORDER BY r.source_name, r.record_key
-            """,
-            [person_id],
-        ).fetchall()
+        {"key": f"m|{x['source_name']}|{x['record_key']}", "source": x["source_name"],
+         "member_key": x["record_key"], "name": " ".join(n for n in (x["first_name"], x["last_name"]) if n),
+         "dob": x["dob"], "address": x["addr_line1"], "status": x["status"], "voter_ncid": x["voter_ncid"],
+         "probability": x["match_probability"], "method": x["method"], "import_id": x["import_id"]}
+        for x in j.select(rec.source_name, rec.record_key, m.first_name, m.last_name,
+                          dob=ibis.coalesce(m.dob.cast("string"), m.dob_raw), addr_line1=m.addr_line1,
+                          status=m.status, voter_ncid=rec.voter_ncid, match_probability=rec.match_probability,
+                          method=rec.method, import_id=rec.import_id)
+        .order_by(["source_name", "record_key"]).to_pyarrow().to_pylist()
     ]
+    v = rows_of("voter")
     voters = [
-        {"ncid": ncid, "county": county, "reg_num": reg, "name": " ".join(x for x in (fn, ln) if x),
-         "birth_year": by, "address": addr, "status": st, "in_file": inf}
-        for ncid, county, reg, fn, ln, by, addr, st, inf in cur.execute(
-            """
-            SELECT v.ncid, v.county_desc, v.voter_reg_num, v.first_name, v.last_name, v.birth_year,
-                   v.res_street_address, v.status_cd, v.in_file
-            FROM voter_person vp JOIN voter v ON v.ncid = vp.ncid
-            WHERE vp.person_id = ? ORDER BY v.in_file DESC, v.ncid, v.voter_reg_num
-            """,
-            [person_id],
-        ).fetchall()
+        {"ncid": x["ncid"], "county": x["county_desc"], "reg_num": x["voter_reg_num"],
+         "name": " ".join(n for n in (x["first_name"], x["last_name"]) if n), "birth_year": x["birth_year"],
+         "address": x["res_street_address"], "status": x["status_cd"], "in_file": x["in_file"]}
+        for x in v.order_by([ibis.desc("in_file"), "ncid", "voter_reg_num"]).to_pyarrow().to_pylist()
     ]
     provenance = [
-        {"field": f.replace("_", " "), "value": v, "source_kind": sk, "source_name": sn,
-         "record_key": rk, "import_id": imp, "as_of": as_of, "rule": rule}
-        for f, v, sk, sn, rk, imp, as_of, rule in cur.execute(
-            "SELECT field, value, source_kind, source_name, record_key, import_id, as_of, rule "
-            "FROM person_provenance WHERE person_id = ? ORDER BY field",
-            [person_id],
-        ).fetchall()
+        {"field": x["field"].replace("_", " "), "value": x["value"], "source_kind": x["source_kind"],
+         "source_name": x["source_name"], "record_key": x["record_key"], "import_id": x["import_id"],
+         "as_of": x["as_of"], "rule": x["rule"]}
+        for x in rows_of("person_provenance").order_by("field").to_pyarrow().to_pylist()
     ]
-    alias = cur.execute("SELECT person_id FROM person_alias WHERE old_person_id = ?", [person_id]).fetchone()
+    alias = person_rows(user=user, table="person_alias", roles=DATA_ROLES, warehouse=wh)
+    alias_rows = alias.filter(alias.old_person_id == person_id).select("person_id").limit(1).to_pyarrow().to_pylist()
+    if not members and not voters and not alias_rows:
+        return None
+    usage_record(user=user, action="person_view", persons=1,
+                 detail={"person_id": person_id, "page": "identity sources"})
     return {"person_id": person_id, "members": members, "voters": voters, "provenance": provenance,
-            "alias_of": int(alias[0]) if alias else None}
+            "alias_of": int(alias_rows[0]["person_id"]) if alias_rows else None}

@@ -635,7 +635,7 @@ def _memberships(warehouse: Warehouse) -> None:
         """
     )
     cur.execute("DROP TABLE _id_members")
-    from unionhall.warehouse.scope import person_member_bits_refresh  # the scope's membership bits
+    from unionhall.access.gateway import person_member_bits_refresh  # the scope's membership bits
 
     person_member_bits_refresh(cur)
 
@@ -692,11 +692,35 @@ def pair_decide(*, key_l: str, key_r: str, accept: bool, user: Any, note: str = 
     )
 
 
+def _require_in_scope(*, user: Any, person_ids: list[int] | None = None, record_key: str | None = None) -> None:
+    """Decisions change persons: a user decides only over records their data-manager
+    scope shows (the same message for missing and out of scope). `user=None` is the
+    operator at the command line, who owns the warehouse files: nothing to check."""
+    from unionhall.access.gateway import person_base, person_rows
+    from unionhall.access.scope import DATA_ROLES
+
+    if user is None:
+        return
+    if person_ids:
+        t = person_base(user=user, roles=DATA_ROLES)
+        found = {r["person_id"] for r in t.filter(t.person_id.isin(person_ids)).select("person_id")
+                 .to_pyarrow().to_pylist()}
+        missing = [p for p in person_ids if p not in found]
+        if missing:
+            raise UserError(f"no person {missing[0]} in your scope: check the id")
+    if record_key is not None:
+        _, source, member_key = [*record_key.split("|", 2), "", ""][:3]
+        m = person_rows(user=user, table="member_record", roles=DATA_ROLES)
+        if not m.filter((m.source == source) & (m.member_key == member_key)).count().execute():
+            raise UserError(f"no member record {record_key} in your scope")
+
+
 @transaction.atomic
 def person_split(*, record_key: str, user: Any, note: str = "") -> Decision:
     """Take one member record (``m|source|member_key``) out of its person."""
     if not record_key.startswith("m|"):
         raise UserError("only a member record can be split out of a person")
+    _require_in_scope(user=user, record_key=record_key)
     return Decision.objects.create(kind=Decision.Kind.SPLIT, key_l=record_key, note=note[:500],
                                    decided_by=_user(user))
 
@@ -706,6 +730,7 @@ def person_merge(*, person_id: int, other_person_id: int, user: Any, note: str =
     """Merge ``other_person_id`` into ``person_id`` (the other id becomes an alias)."""
     if person_id == other_person_id:
         raise UserError("cannot merge a person with itself")
+    _require_in_scope(user=user, person_ids=[person_id, other_person_id])
     return Decision.objects.create(kind=Decision.Kind.MERGE, person_id=person_id,
                                    other_person_id=other_person_id, note=note[:500],
                                    decided_by=_user(user))

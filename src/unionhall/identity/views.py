@@ -1,8 +1,8 @@
 """Identity pages: match summary, review queue, a person's source records.
 
-Views parse input, call one selector or service, and render (STYLE.md rule 1). Pages
-that show person-level data are member-data pages (blocked accounts get the reason) and
-are written to the usage log.
+Views parse input, call one selector or service, and render (STYLE.md rule 1). They
+are for data managers and administrators (blocked accounts get the reason); the
+selectors show only the records of their scope and write the usage log.
 """
 
 from __future__ import annotations
@@ -15,33 +15,23 @@ from django.views.decorators.http import require_POST
 from unionhall.errors import UserError
 from unionhall.identity.selectors import identity_summary, pair_detail, person_sources, review_queue
 from unionhall.identity.services import pair_decide, person_merge, person_split
-from unionhall.warehouse import get_warehouse
-from unionhall.web.decorators import member_data_view, staff_required
+from unionhall.web.decorators import data_manager_view
 
 
-def _usage(request: HttpRequest, action: str, detail: dict[str, object], persons: int) -> None:
-    from unionhall.access.services import usage_record
-
-    usage_record(user=request.user, action=action, detail=detail, persons=persons)
-
-
-@staff_required
+@data_manager_view
 def summary(request: HttpRequest) -> HttpResponse:
-    return render(request, "identity/summary.html", identity_summary(warehouse=get_warehouse()))
+    return render(request, "identity/summary.html", identity_summary(user=request.user))
 
 
-@staff_required
-@member_data_view
+@data_manager_view
 def review(request: HttpRequest) -> HttpResponse:
-    pairs, total = review_queue(warehouse=get_warehouse())
-    _usage(request, "identity_review", {"pairs": len(pairs)}, 2 * len(pairs))
+    pairs, total = review_queue(user=request.user)
     return render(request, "identity/review.html", {"pairs": pairs, "total": total})
 
 
-@staff_required
-@member_data_view
+@data_manager_view
 def review_pair(request: HttpRequest, pair: str) -> HttpResponse:
-    detail = pair_detail(warehouse=get_warehouse(), token=pair)
+    detail = pair_detail(user=request.user, token=pair)
     if detail is None:
         raise Http404("no such pair")
     if request.method == "POST":
@@ -54,22 +44,18 @@ def review_pair(request: HttpRequest, pair: str) -> HttpResponse:
         messages.success(request, f"{'Accepted' if decision == 'accept' else 'Rejected'}: the next "
                                   "matching run applies it.")
         return redirect("identity-review")
-    _usage(request, "identity_pair_view", {"pair": pair}, 2)
     return render(request, "identity/pair.html", {"pair": detail})
 
 
-@staff_required
-@member_data_view
+@data_manager_view
 def person(request: HttpRequest, person_id: int) -> HttpResponse:
-    data = person_sources(warehouse=get_warehouse(), person_id=person_id)
-    if not data["members"] and not data["voters"] and data["alias_of"] is None:
+    data = person_sources(user=request.user, person_id=person_id)
+    if data is None:
         raise Http404("no such person")
-    _usage(request, "person_sources", {"person_id": person_id}, 1)
     return render(request, "identity/person.html", data)
 
 
-@staff_required
-@member_data_view
+@data_manager_view
 @require_POST
 def person_split_view(request: HttpRequest, person_id: int) -> HttpResponse:
     try:
@@ -82,8 +68,7 @@ def person_split_view(request: HttpRequest, person_id: int) -> HttpResponse:
     return redirect("identity-person", person_id=person_id)
 
 
-@staff_required
-@member_data_view
+@data_manager_view
 @require_POST
 def person_merge_view(request: HttpRequest, person_id: int) -> HttpResponse:
     try:

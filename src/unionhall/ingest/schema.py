@@ -20,6 +20,7 @@ from __future__ import annotations
 
 from ibis.backends.duckdb import Backend as DuckDBBackend
 
+from unionhall.warehouse.catalog import PersonTable
 from unionhall.warehouse.migrations import Migration
 
 PHONE = "STRUCT(e164 VARCHAR, type VARCHAR, raw VARCHAR, flag VARCHAR, \"column\" VARCHAR)[]"
@@ -134,3 +135,37 @@ def _create_member_tables(be: DuckDBBackend) -> None:
 MIGRATIONS: list[Migration] = [
     Migration(2026113020, "member import tables", _create_member_tables),
 ]
+
+
+# -- person-bearing tables (warehouse/catalog.py). A member record shows only where the
+# user's scope shows that membership (`source`); each column by its field group.
+_MEMBER_GROUPS = {
+    **{c: "name" for c in ("prefix", "first_name", "middle_name", "last_name", "suffix", "name_raw", "gender")},
+    **{c: "address" for c in ("addr_line1", "addr_line2", "addr_number", "addr_street", "city", "zip5", "zip4",
+                              "address_raw", "address_flag")},
+    "phone": "phone", "phones": "phone",
+    **{c: "email" for c in ("email", "email_raw", "email_flag", "emails")},
+    **{c: "dob" for c in ("dob", "dob_raw", "dob_flag")},
+    "custom": "all",  # the file's unmapped columns: could hold anything
+}
+_MEMBER_OPEN = frozenset({"row_number", "member_id", "local", "state", "employer", "worksite", "member_status",
+                          "dues_status", "join_date", "join_date_raw", "join_date_flag", "flags"})
+
+PERSON_TABLES: dict[str, PersonTable] = {
+    "member_record": PersonTable(
+        link="member", source="source", groups=_MEMBER_GROUPS,
+        open=_MEMBER_OPEN | {"source", "member_key", "status", "row_hash", "first_import_id", "import_id",
+                             "last_seen_import_id", "dropped_at"},
+    ),
+    "member_record_version": PersonTable(
+        link="member", source="source", groups=_MEMBER_GROUPS,
+        open=_MEMBER_OPEN | {"source", "member_key", "change", "status", "row_hash", "valid_from_import_id",
+                             "valid_to_import_id", "valid_from"},
+    ),
+    # Rows that could not be loaded: raw lines of no person yet (the gateway's
+    # quarantine reader decides who may see them).
+    "member_quarantine": PersonTable(
+        link="none", source="source", groups={"raw": "all"},
+        open=frozenset({"import_id", "source", "row_number", "code", "reason"}),
+    ),
+}

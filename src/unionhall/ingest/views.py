@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from typing import Any
+
 from django.conf import settings
+from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.text import slugify
 
-from unionhall.errors import UserError
+from unionhall.access.roles import member_sources_loadable
+from unionhall.errors import ScopeError, UserError
 from unionhall.ingest.mapping import (
     CUSTOM,
     MEMBER_SCHEMA,
@@ -26,26 +32,36 @@ from unionhall.ingest.selectors import (
 )
 from unionhall.ingest.services import import_submit, mapping_resolve, upload_create
 from unionhall.web.csvsafe import csv_lines
-from unionhall.web.decorators import member_data_view, staff_required
+from unionhall.web.decorators import data_manager_view
 
 
-@staff_required
+@data_manager_view
 def import_history(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "ingest/history.html",
-        {"runs": import_run_list()[:200], "failures": import_failures()},
+        {"runs": import_run_list(user=request.user)[:200], "failures": import_failures(user=request.user)},
     )
 
 
-@staff_required
+def _loadable_sources(request: HttpRequest) -> QuerySet[Source]:
+    sources = Source.objects.filter(kind=Source.Kind.AFFILIATE)
+    loadable = member_sources_loadable(request.user)
+    return sources if loadable is None else sources.filter(slug__in=sorted(loadable))
+
+
+@data_manager_view
 def upload(request: HttpRequest) -> HttpResponse:
     error = ""
     if request.method == "POST":
         f = request.FILES.get("file")
         source_name = request.POST.get("affiliate", "").strip()
+        loadable = member_sources_loadable(request.user)
         if f is None or not source_name:
             error = "Choose a file and say which affiliate sent it."
+        elif loadable is not None and slugify(source_name) not in loadable:
+            error = (f"You load member lists for {', '.join(sorted(loadable)) or 'no affiliate'} only; "
+                     "ask the federation's data team to load another affiliate's list.")
         else:
             try:
                 up = upload_create(
@@ -56,9 +72,9 @@ def upload(request: HttpRequest) -> HttpResponse:
                 error = exc.message
             else:
                 return redirect("import-map", token=up.token)
-    sources = Source.objects.filter(kind=Source.Kind.AFFILIATE)
     return render(
-        request, "ingest/upload.html", {"sources": sources, "error": error}, status=400 if error else 200
+        request, "ingest/upload.html", {"sources": _loadable_sources(request), "error": error},
+        status=400 if error else 200,
     )
 
 
@@ -72,9 +88,9 @@ def _mapping_from_post(request: HttpRequest, header: list[str], base: ColumnMapp
                          source=base.source)
 
 
-@staff_required
+@data_manager_view
 def mapping_screen(request: HttpRequest, token: str) -> HttpResponse:
-    up = get_object_or_404(Upload, token=token)
+    up = get_object_or_404(Upload, token=token, uploaded_by=request.user)
     if up.job_id:
         return redirect("job-detail", job_id=up.job_id)
     errors: list[str] = []
@@ -82,8 +98,8 @@ def mapping_screen(request: HttpRequest, token: str) -> HttpResponse:
         reader = open_source(up.path)
         resolved = mapping_resolve(reader=reader, source_name=up.source_name)
     except UserError as exc:
-        sources = Source.objects.filter(kind=Source.Kind.AFFILIATE)
-        return render(request, "ingest/upload.html", {"sources": sources, "error": exc.message}, status=400)
+        return render(request, "ingest/upload.html", {"sources": _loadable_sources(request), "error": exc.message},
+                      status=400)
     mapping = resolved.mapping
     if request.method == "POST":
         try:
@@ -117,34 +133,36 @@ def mapping_screen(request: HttpRequest, token: str) -> HttpResponse:
     )
 
 
-@staff_required
+@data_manager_view
 def import_detail(request: HttpRequest, run_id: int) -> HttpResponse:
-    run = get_object_or_404(import_run_list(), pk=run_id)
+    run = get_object_or_404(import_run_list(user=request.user), pk=run_id)
     mapping = ColumnMapping.from_json(run.mapping_json)
     return render(request, "ingest/detail.html", {"run": run, "mapping": mapping.columns.items()})
 
 
-@staff_required
-@member_data_view
+@data_manager_view
 def quarantine(request: HttpRequest, run_id: int) -> HttpResponse | StreamingHttpResponse:
-    run = get_object_or_404(ImportRun, pk=run_id)
-    if run.job_id is None:
-        raise Http404("This import's job record is gone")
-    if request.GET.get("download") == "csv":
-        response = StreamingHttpResponse(
-            csv_lines(["row", "code", "reason", "raw"], quarantine_rows(import_id=run.job_id)),
-            content_type="text/csv; charset=utf-8",
-        )
-        response["Content-Disposition"] = f'attachment; filename="quarantine-{run.pk}-{run.source.slug}.csv"'
-        return response
+    run = get_object_or_404(import_run_list(user=request.user), pk=run_id)
     try:
         page = max(1, int(request.GET.get("page", "1")))
     except ValueError:
         page = 1
-    rows, total = quarantine_page(import_id=run.job_id, page=page)
+    try:
+        if request.GET.get("download") == "csv":
+            return _quarantine_csv(run, quarantine_rows(user=request.user, run=run))
+        rows, total = quarantine_page(user=request.user, run=run, page=page)
+    except ScopeError:
+        raise Http404("No quarantine you may see for this import") from None
     pages = max(1, -(-total // QUARANTINE_PAGE))
     return render(
         request, "ingest/quarantine.html",
         {"run": run, "rows": rows, "total": total, "page": page, "pages": pages,
          "prev": page - 1 if page > 1 else None, "next": page + 1 if page < pages else None},
     )
+
+
+def _quarantine_csv(run: ImportRun, rows: Iterator[tuple[Any, ...]]) -> StreamingHttpResponse:
+    response = StreamingHttpResponse(csv_lines(["row", "code", "reason", "raw"], rows),
+                                     content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="quarantine-{run.pk}-{run.source.slug}.csv"'
+    return response

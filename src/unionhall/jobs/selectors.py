@@ -8,9 +8,10 @@ from unionhall.jobs.models import Job
 
 
 def job_list(*, user: Any, limit: int = 50) -> QuerySet[Job]:
-    """Jobs the user may see: staff see all, others their own."""
+    """Jobs the user may see: platform administrators see all, others their own (a
+    job's log names files and counts of the data it touched)."""
     qs = Job.objects.select_related("created_by")
-    if not (user.is_staff or user.is_superuser):
+    if not user.is_superuser:
         qs = qs.filter(created_by=user)
     return qs[:limit]
 
@@ -18,6 +19,6 @@ def job_list(*, user: Any, limit: int = 50) -> QuerySet[Job]:
 def job_get(*, user: Any, job_id: int) -> Job:
     """One job, with the same DoesNotExist for missing and not-yours."""
     qs = Job.objects.select_related("created_by")
-    if not (user.is_staff or user.is_superuser):
+    if not user.is_superuser:
         qs = qs.filter(created_by=user)
     return qs.get(pk=job_id)

@@ -1,8 +1,8 @@
 """The warehouse: columnar person-level data (voter file, members, persons, history...).
 
-This package is the one place that opens the warehouse. Everything else asks it for a
-backend (an ibis connection) or, to read person rows for a user, for the scoped base
-expression `person_base(user=...)`.
+This package is the one place that opens the warehouse. It knows which tables hold
+person-level data (`catalog`) and refuses plain reads of them; person rows for a user
+are read through `unionhall.access.gateway`, which applies the user's scope.
 """
 
 from unionhall.warehouse.core import (
@@ -12,7 +12,6 @@ from unionhall.warehouse.core import (
     open_warehouse,
 )
 from unionhall.warehouse.migrations import MIGRATIONS, Migration
-from unionhall.warehouse.scope import person_base
 
 __all__ = [
     "MIGRATIONS",
@@ -21,5 +20,4 @@ __all__ = [
     "close_warehouse",
     "get_warehouse",
     "open_warehouse",
-    "person_base",
 ]

@@ -18,7 +18,7 @@ import duckdb
 import ibis
 from ibis.backends.duckdb import Backend as DuckDBBackend
 
-from unionhall.errors import ConfigError, WarehouseLocked
+from unionhall.errors import ConfigError, PersonTableRefused, WarehouseLocked
 
 _LOCK_PID = re.compile(r"PID (\d+)")
 
@@ -61,7 +61,25 @@ class Warehouse:
         return be
 
     def table(self, name: str) -> ibis.Table:
-        """An ibis table expression. Person tables must be read via `person_base`."""
+        """An ibis table expression of a table that holds no person-level data.
+
+        Person-bearing tables (declared by each schema module, `warehouse.catalog`) are
+        refused: reads of them for a user go through the one gateway,
+        `unionhall.access.gateway`, which adds the user's scope and masks.
+        """
+        from unionhall.warehouse.catalog import is_person_table
+
+        if is_person_table(name):
+            raise PersonTableRefused(
+                f"{name!r} holds person-level data: read it through unionhall.access.gateway "
+                "(person_base / person_rows), which applies the user's scope"
+            )
+        return self.backend.table(name)
+
+    def unscoped_table(self, name: str) -> ibis.Table:
+        """Any table, person-bearing ones included, with no scope: for the gateway itself
+        and for system jobs (imports, matching) that work on every row. A test keeps
+        every other module from calling it."""
         return self.backend.table(name)
 
     def tables(self) -> list[str]:

@@ -39,13 +39,13 @@ def synth_manifest() -> dict[str, Any] | None:
     return data
 
 
-def home_summary() -> dict[str, Any]:
-    """Aggregate figures for the home page (no person rows)."""
+def home_summary(*, user: Any) -> dict[str, Any]:
+    """Aggregate figures for the home page: member counts over the user's scope."""
     from unionhall.ingest.selectors import member_totals
 
     wh = get_warehouse()
     migrations = wh.applied_migrations()
-    members = member_totals()
+    members = member_totals(user=user)
     return {
         "members": members,
         "members_active": sum(m["active"] for m in members),

@@ -23,7 +23,7 @@ def home(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "unionhall/home.html",
-        {"summary": home_summary(), "jobs": job_list(user=request.user, limit=10)},
+        {"summary": home_summary(user=request.user), "jobs": job_list(user=request.user, limit=10)},
     )
 
 
