@@ -51,7 +51,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import cmp_to_key
 
@@ -176,8 +176,7 @@ def walk_order(doors: pl.DataFrame) -> pl.DataFrame:
     if df.height == 0:
         return pl.DataFrame({"door_id": [], "seq": []}, schema={"door_id": pl.Int64, "seq": pl.Int64})
     df = _locate(df)
-    x, y = _project(df["lat"].to_numpy(), df["lon"].to_numpy())
-    seq = _walk_sequence(df, np.zeros(df.height, np.int64), x, y)
+    seq = _walk_sequence(df, np.zeros(df.height, np.int64))
     return pl.DataFrame({"door_id": df["door_id"], "seq": seq}).sort("seq")
 
 
@@ -313,6 +312,19 @@ def _project(lat: FloatArray, lon: FloatArray) -> tuple[FloatArray, FloatArray]:
         (lon - lon0) * M_PER_DEG_LON_EQUATOR * math.cos(math.radians(lat0)),
         (lat - lat0) * M_PER_DEG_LAT,
     )
+
+
+def _project_per_turf(lat: FloatArray, lon: FloatArray, turf: IntArray) -> tuple[FloatArray, FloatArray]:
+    """`_project` about each turf's own mean, so a turf's walk order is the same whether
+    it is computed in the whole cut or by `walk_order` on that turf's doors alone."""
+    k = int(turf.max()) + 1 if turf.size else 0
+    ok = np.isfinite(lat) & np.isfinite(lon)
+    cnt = np.bincount(turf[ok], minlength=k).astype(np.float64)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        lat0 = np.nan_to_num(_wsum(turf[ok], lat[ok], k) / cnt)
+        lon0 = np.nan_to_num(_wsum(turf[ok], lon[ok], k) / cnt)
+    scale = M_PER_DEG_LON_EQUATOR * np.cos(np.radians(lat0))
+    return (lon - lon0[turf]) * scale[turf], (lat - lat0[turf]) * M_PER_DEG_LAT
 
 
 def _unit_rank(units: pl.Series) -> IntArray:
@@ -592,9 +604,9 @@ def _best_split(
     x = atoms.x[seq]
     y = atoms.y[seq]
     ok = np.isfinite(x)
-    if ok.any():
-        x = np.where(ok, x - x[ok].mean(), 0.0)
-        y = np.where(ok, y - y[ok].mean(), 0.0)
+    # Centred (precision of the running sums of squares); unlocated atoms weigh nothing.
+    x = np.where(ok, x - (x[ok].mean() if ok.any() else 0.0), 0.0)
+    y = np.where(ok, y - (y[ok].mean() if ok.any() else 0.0), 0.0)
     w = np.where(ok, atoms.nloc[seq], 0.0)
     cw = np.concatenate([[0.0], np.cumsum(w)])
     csx = np.concatenate([[0.0], np.cumsum(w * x)])
@@ -768,46 +780,186 @@ def _violation(s: float, lower: int, upper: int) -> float:
     return max(0.0, s - upper) + max(0.0, lower - s)
 
 
-def _repair(atoms: _Atoms, turf: IntArray, edges: tuple[IntArray, IntArray], k: int, lower: int, upper: int) -> IntArray:
-    """Move single buildings across turf borders until every turf is within tolerance.
+def _repair(
+    atoms: _Atoms, turf: IntArray, edges: tuple[IntArray, IntArray], k: int, lower: int, upper: int
+) -> IntArray:
+    """Move buildings across turf borders until every turf is within tolerance.
 
     Only needed when bisection met a node it could not cut within tolerance (buildings
-    too big for the slack). Each move must lower the total violation; among those the
-    one that hurts compactness least goes first.
+    too big for the slack). Every step must lower the total violation (doors outside
+    [lower, upper], summed over turfs) and leave turfs that were within it within it:
+    first single moves to an adjacent turf (nearest its centroid first), then swaps of
+    two buildings between adjacent turfs (which transfer the difference of their sizes),
+    then chains that push one building on through full turfs to the nearest turf with
+    room. Balance with buildings is a packing problem; this is a local search, so a
+    feasible balance can still be missed (`TurfCut.out_of_tolerance` says so).
     """
     turf = turf.copy()
-    size, n, sx, sy = _turf_stats(atoms, turf, k)
+    size = _wsum(turf, atoms.size, k)
     for _ in range(MAX_REPAIR_PASSES):
         bad = (size < lower) | (size > upper)
         if not bad.any():
             break
         cu, ct = _candidates(turf, np.arange(turf.size), edges, k)
-        involved = bad[turf[cu]] | bad[ct]
-        cu, ct = cu[involved], ct[involved]
-        moved = 0
-        order = np.argsort(atoms.size[cu], kind="stable")  # small buildings first: finer steps
-        for a, b in zip(cu[order].tolist(), ct[order].tolist(), strict=True):
-            src = int(turf[a])
-            if src == b:
-                continue
-            w = float(atoms.size[a])
-            before = _violation(size[src], lower, upper) + _violation(size[b], lower, upper)
-            after = _violation(size[src] - w, lower, upper) + _violation(size[b] + w, lower, upper)
-            if after >= before or size[src] - w < 1:
-                continue
-            turf[a] = b
-            size[src] -= w
-            size[b] += w
-            n[src] -= atoms.nloc[a]
-            n[b] += atoms.nloc[a]
-            sx[src] -= atoms.sx[a]
-            sx[b] += atoms.sx[a]
-            sy[src] -= atoms.sy[a]
-            sy[b] += atoms.sy[a]
-            moved += 1
-        if not moved:
+        if cu.size == 0:
+            break
+        step = _Repair(atoms, turf, size, cu, ct, k, lower, upper)
+        if not (step.moves() or step.swaps() or step.chains()):
             break
     return turf
+
+
+class _Repair:
+    """One pass of `_repair` over the current (turf, size) arrays, which it updates."""
+
+    def __init__(
+        self, atoms: _Atoms, turf: IntArray, size: FloatArray, cu: IntArray, ct: IntArray,
+        k: int, lower: int, upper: int,
+    ) -> None:
+        self.atoms, self.turf, self.size, self.k = atoms, turf, size, k
+        self.lower, self.upper = lower, upper
+        self.cu, self.ct = cu, ct
+        n = _wsum(turf, atoms.nloc, k)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            self.cx = _wsum(turf, atoms.sx, k) / n
+            self.cy = _wsum(turf, atoms.sy, k) / n
+
+    def v(self, s: float) -> float:
+        return max(0.0, s - self.upper) + max(0.0, self.lower - s)
+
+    def _move(self, a: int, b: int) -> None:
+        w = float(self.atoms.size[a])
+        self.size[self.turf[a]] -= w
+        self.size[b] += w
+        self.turf[a] = b
+
+    def _ok(self, t: int, new_size: float) -> bool:
+        """A turf within tolerance stays within; one outside must not get worse."""
+        before = self.v(float(self.size[t]))
+        return self.v(new_size) <= before if before > 0 else self.lower <= new_size <= self.upper
+
+    def moves(self) -> int:
+        bad = (self.size < self.lower) | (self.size > self.upper)
+        keep = bad[self.turf[self.cu]] | bad[self.ct]
+        cu, ct = self.cu[keep], self.ct[keep]
+        with np.errstate(invalid="ignore"):
+            d = (self.atoms.x[cu] - self.cx[ct]) ** 2 + (self.atoms.y[cu] - self.cy[ct]) ** 2
+        done = 0
+        for a, b in zip(cu[np.argsort(d, kind="stable")].tolist(), ct[np.argsort(d, kind="stable")].tolist(), strict=True):
+            src = int(self.turf[a])
+            if src == b:
+                continue
+            w = float(self.atoms.size[a])
+            sa, sb = float(self.size[src]), float(self.size[b])
+            if sa - w < 1 or self.v(sa - w) + self.v(sb + w) >= self.v(sa) + self.v(sb):
+                continue
+            if not (self._ok(src, sa - w) and self._ok(b, sb + w)):
+                continue
+            self._move(a, b)
+            done += 1
+        return done
+
+    def _border(self, a_turf: int, b_turf: int, limit: int = 60) -> IntArray:
+        """Atoms of a_turf touching b_turf, nearest b_turf's centroid first."""
+        sel = self.cu[(self.turf[self.cu] == a_turf) & (self.ct == b_turf)]
+        with np.errstate(invalid="ignore"):
+            d = (self.atoms.x[sel] - self.cx[b_turf]) ** 2 + (self.atoms.y[sel] - self.cy[b_turf]) ** 2
+        return sel[np.argsort(d, kind="stable")[:limit]]
+
+    def swaps(self) -> int:
+        done = 0
+        for a_t in np.flatnonzero((self.size < self.lower) | (self.size > self.upper)).tolist():
+            if self.lower <= self.size[a_t] <= self.upper:
+                continue
+            for b_t in np.unique(self.ct[self.turf[self.cu] == a_t]).tolist():
+                xa, xb = self._border(a_t, b_t), self._border(b_t, a_t)
+                if xa.size == 0 or xb.size == 0:
+                    continue
+                net = self.atoms.size[xa][:, None] - self.atoms.size[xb][None, :]  # A loses net
+                sa, sb = float(self.size[a_t]), float(self.size[b_t])
+                before = self.v(sa) + self.v(sb)
+                new_a, new_b = sa - net, sb + net
+                after = (np.maximum(0, new_a - self.upper) + np.maximum(0, self.lower - new_a)
+                         + np.maximum(0, new_b - self.upper) + np.maximum(0, self.lower - new_b))
+                ok_b = (new_b >= self.lower) & (new_b <= self.upper) if self.v(sb) == 0 else np.ones_like(after, bool)
+                gain = np.where((after < before) & ok_b & (new_a >= 1), before - after, 0.0)
+                if gain.max() <= 0:
+                    continue
+                i, j = np.unravel_index(int(np.argmax(gain)), gain.shape)
+                a, b = int(xa[i]), int(xb[j])
+                self._move(a, b_t)
+                self._move(b, a_t)
+                done += 1
+                break
+        return done
+
+    def chains(self) -> int:
+        """Push one building at a time along the shortest path of turfs to one with room."""
+        graph: dict[int, list[int]] = {}
+        for s, t in zip(self.turf[self.cu].tolist(), self.ct.tolist(), strict=True):
+            graph.setdefault(s, []).append(t)
+        for s in graph:
+            graph[s] = sorted(set(graph[s]))
+        done = 0
+        for t0 in np.flatnonzero((self.size < self.lower) | (self.size > self.upper)).tolist():
+            over = self.size[t0] > self.upper
+            if not over and self.size[t0] >= self.lower:
+                continue
+            # Over-full: find the nearest turf with room and push towards it. Under-full:
+            # find the nearest with doors to spare and push from it towards t0.
+            path = self._bfs(graph, t0, (lambda t: self.size[t] < self.upper) if over else (lambda t: self.size[t] > self.lower))
+            if path is None:
+                continue
+            if not over:
+                path = path[::-1]
+            if self._push(path):
+                done += 1
+        return done
+
+    def _bfs(self, graph: dict[int, list[int]], start: int, goal: Callable[[int], bool]) -> list[int] | None:
+        prev = {start: start}
+        queue = [start]
+        for t in queue:
+            for u in graph.get(t, []):
+                if u in prev:
+                    continue
+                prev[u] = t
+                if goal(u):
+                    path = [u]
+                    while path[-1] != start:
+                        path.append(prev[path[-1]])
+                    return path[::-1]
+                queue.append(u)
+        return None
+
+    def _push(self, path: list[int]) -> bool:
+        """Move a building from path[i] to path[i+1] for every i; keep it if it helps."""
+        turf0, size0 = self.turf.copy(), self.size.copy()
+        before = sum(self.v(float(s)) for s in self.size)
+        incoming = 0.0
+        for i in range(len(path) - 1):
+            src, dst = path[i], path[i + 1]
+            cand = self._border(src, dst)
+            cand = cand[self.turf[cand] == src]
+            if cand.size == 0:
+                break
+            w = self.atoms.size[cand].astype(np.float64)
+            # Prefer what keeps src where it should be, then the size closest to what came in.
+            left = float(self.size[src]) - w
+            healthy = self.v(float(size0[src])) == 0
+            fit = (left >= self.lower) & (left <= self.upper) if healthy or i > 0 else left >= 1
+            if not fit.any():
+                break
+            pick = int(cand[np.flatnonzero(fit)[np.argmin(np.abs(w[fit] - (incoming or w[fit].min())))]])
+            incoming = float(self.atoms.size[pick])
+            self._move(pick, dst)
+        after = sum(self.v(float(s)) for s in self.size)
+        kept_healthy = all(self.v(float(self.size[t])) == 0 for t in path if self.v(float(size0[t])) == 0)
+        if after < before and kept_healthy:
+            return True
+        self.turf[:] = turf0
+        self.size[:] = size0
+        return False
 
 
 def _refine(atoms: _Atoms, turf: IntArray, edges: tuple[IntArray, IntArray], k: int, lower: int, upper: int) -> IntArray:
@@ -920,13 +1072,14 @@ def _street_changes(p_turf: IntArray, prev_p: IntArray, next_p: IntArray, turf: 
 # ------------------------------------------------------------------------- walk order
 
 
-def _walk_sequence(df: pl.DataFrame, turf: IntArray, x: FloatArray, y: FloatArray) -> IntArray:
-    """seq (1..n within each turf) for every row of `df`, all turfs at once.
+def _walk_sequence(df: pl.DataFrame, turf: IntArray) -> IntArray:
+    """seq (1..n within each turf) for every row of `df` (sorted by door_id), all turfs at once.
 
     Sorting does the per-door work in columns; only the tour over street segments (a few
     dozen per turf) is a Python loop.
     """
     n = df.height
+    x, y = _project_per_turf(df["lat"].to_numpy(), df["lon"].to_numpy(), turf)
     hn = df["house_number"]
     street_null = df["street"].is_null().to_numpy()
     hn_null = hn.is_null().to_numpy()
@@ -1069,8 +1222,8 @@ def _result(
                     "compactness_m": pl.Float64, "walk_m": pl.Float64, "unlocated": pl.Int64}
         )
         return TurfCut(empty, turfs, 0, target, tolerance, lower, upper, seed, 0, 0, 0)
+    seq = _walk_sequence(df, turf)
     x, y = _project(df["lat"].to_numpy(), df["lon"].to_numpy())
-    seq = _walk_sequence(df, turf, x, y)
     assignments = pl.DataFrame(
         {
             "door_id": df["door_id"],
