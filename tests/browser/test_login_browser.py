@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 from django.contrib.auth import get_user_model
 
 from tests.conftest import ARTIFACTS
 
-CHROMIUM = Path("/usr/bin/chromium")
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
@@ -20,20 +17,8 @@ def browser_user():  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture
-def page(browser_user):  # type: ignore[no-untyped-def]  # type: ignore[no-untyped-def]
-    if not CHROMIUM.exists():
-        pytest.fail("Debian's chromium is not installed: run the README's test command (it installs it)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(
-            executable_path=str(CHROMIUM),
-            args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],
-        )
-        try:
-            yield browser.new_page(viewport={"width": 1200, "height": 800})
-        finally:
-            browser.close()
+def page(browser_user, browser):  # type: ignore[no-untyped-def]
+    return browser.new_page(viewport={"width": 1200, "height": 800})
 
 
 def test_log_in_and_screenshot(live_server, page) -> None:  # type: ignore[no-untyped-def]
