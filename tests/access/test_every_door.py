@@ -78,7 +78,7 @@ def allowed(key: tuple[str, str], s: world.Sentinel) -> bool:
     if s.source is not None:
         return shown(key, s.pid, s.source)
     granted = EXPECT[key].get(s.pid, set())
-    return EVERY <= granted if s.group == "all" else s.group in granted
+    return granted >= EVERY if s.group == "all" else s.group in granted
 
 
 def pair_visible(key: tuple[str, str], a: str, b: str) -> bool:

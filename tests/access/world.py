@@ -107,7 +107,7 @@ def load_world(wh: Warehouse) -> dict[str, Any]:
     from unionhall.jobs.models import Job
 
     cur = wh.cursor()
-    now = dt.datetime(2026, 11, 30, 12, 0)
+    now = dt.datetime(2026, 11, 30, 12, 0, tzinfo=dt.UTC).replace(tzinfo=None)  # warehouse TIMESTAMPs are UTC
     for pid, _f, _l, state, county, _p, _e, reg, sources, locs in WORLD:
         cur.execute(
             "INSERT INTO person (person_id, first_name, last_name, addr_line1, city, zip5, state, county, phone, "
