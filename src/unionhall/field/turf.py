@@ -249,12 +249,16 @@ def _bounds(n: int, k: int, tolerance: float) -> tuple[int, int]:
 
 
 def _locate(df: pl.DataFrame) -> pl.DataFrame:
-    """Fill missing coordinates (see the module docstring) and record where they came from."""
-    df = df.with_columns(zip_key=pl.col("zip5").fill_null(""))
+    """Fill missing coordinates (see the module docstring) and record where they came from.
+
+    Adds `zip_key` (the ZIP used to tell same-named streets apart) and `coord_source`.
+    """
+    located = df.filter(pl.col("lat").is_not_null())
+    df = df.with_columns(zip_key=_zip_key(df, located))
     located = df.filter(pl.col("lat").is_not_null())
     if located.height == df.height or located.height == 0:
         src = pl.lit("door") if located.height else pl.lit("none")
-        return df.with_columns(coord_source=src).drop("zip_key")
+        return df.with_columns(coord_source=src).select([*COLUMNS, "zip_key", "coord_source"])
     # Nearest house number on the same street and ZIP: one reference row per number so
     # the as-of join has no ties within a number.
     ref = (
@@ -296,7 +300,33 @@ def _locate(df: pl.DataFrame) -> pl.DataFrame:
         lat=pl.coalesce([pl.col(la) for _n, la, _lo in tiers]),
         lon=pl.coalesce([pl.col(lo) for _n, _la, lo in tiers]),
         coord_source=source,
-    ).select([*COLUMNS, "coord_source"])
+    ).select([*COLUMNS, "zip_key", "coord_source"])
+
+
+def _zip_key(df: pl.DataFrame, located: pl.DataFrame) -> pl.Series:
+    """The door's ZIP, or for a door without one the ZIP its street has among located doors
+    (of its precinct when known) if that is unambiguous; "" otherwise.
+
+    So "12 OAK ST" with the ZIP missing is placed on the OAK ST of the list rather than
+    at its precinct's centre, unless the list has two OAK STs it could be on.
+    """
+    known = located.filter(pl.col("street").is_not_null() & pl.col("zip5").is_not_null())
+    by_precinct = (
+        known.filter(pl.col("precinct").is_not_null()).group_by("street", "precinct")
+        .agg(z1=pl.col("zip5").unique()).filter(pl.col("z1").list.len() == 1)
+        .with_columns(pl.col("z1").list.first())
+    )
+    by_street = (
+        known.group_by("street").agg(z2=pl.col("zip5").unique()).filter(pl.col("z2").list.len() == 1)
+        .with_columns(pl.col("z2").list.first())
+    )
+    out = (
+        df.select("door_id", "street", "precinct", "zip5")
+        .join(by_precinct, on=["street", "precinct"], how="left")
+        .join(by_street, on="street", how="left")
+        .sort("door_id")
+    )
+    return out.select(pl.coalesce("zip5", "z1", "z2", pl.lit("")))["zip5"]
 
 
 def _project(lat: FloatArray, lon: FloatArray) -> tuple[FloatArray, FloatArray]:
@@ -375,7 +405,7 @@ def _atoms(df: pl.DataFrame, x: FloatArray, y: FloatArray, upper: int) -> _Atoms
             "row": np.arange(df.height),
             "nostreet": df["street"].is_null(),
             "street": df["street"].fill_null(""),
-            "zip": df["zip5"].fill_null(""),
+            "zip": df["zip_key"],  # the door's ZIP, or its street's (see _zip_key)
             "nonum": df["house_number"].is_null(),
             # Doors with no street and doors with a street but no number are their own
             # building; no-number doors of one street share a soft block.
@@ -1111,8 +1141,8 @@ def _walk_sequence(df: pl.DataFrame, turf: IntArray) -> IntArray:
         gap_block = (c_s[1:] == 0) & (hn_s[1:] // 100 - hn_s[:-1] // 100 >= 2)
         with np.errstate(invalid="ignore"):
             jump = np.hypot(xs[1:] - xs[:-1], ys[1:] - ys[:-1]) > SEGMENT_GAP_M
-        # A whole turf's street-less doors form one tail segment.
-        brk[1:] = ~same | ((c_s[1:] != 2) & (gap_block | (jump & (c_s[1:] == 0))))
+        # Each street-less door is a stop of its own (toured after the streets).
+        brk[1:] = ~same | (c_s[1:] == 2) | gap_block | (jump & (c_s[1:] == 0))
     seg = np.cumsum(brk) - 1
     n_seg = int(seg[-1]) + 1
     # Within a segment: odd side up, even side back down, units of a building together.
@@ -1162,8 +1192,9 @@ def _tour(
 
     Greedy nearest neighbour from the segment start nearest the turf's north-west corner;
     each segment ends where its walk ends. A street's no-number doors follow its last
-    visited segment; segments with no coordinates come after the located ones, in street
-    order; street-less doors last.
+    visited segment; street segments with no coordinates come after the located ones, in
+    street order; then the street-less doors, nearest next from where the streets ended,
+    the unlocated ones last.
     """
     n_seg = seg_turf.size
     rank = np.zeros(n_seg, np.int64)
@@ -1172,25 +1203,10 @@ def _tour(
         ids = np.arange(lo, hi)
         cls = seg_cls[ids]
         numbered_streets = set(seg_street[ids][cls == 0].tolist())
-        tail = (cls == 1) & np.isin(seg_street[ids], list(numbered_streets))
+        tail = (cls == 1) & np.asarray([st in numbered_streets for st in seg_street[ids].tolist()], dtype=bool)
         tour_ids = ids[(cls == 0) | ((cls == 1) & ~tail)]
-        located = tour_ids[np.isfinite(sx[tour_ids])]
-        unlocated = tour_ids[~np.isfinite(sx[tour_ids])]
-        order: list[int] = []
-        if located.size:
-            px, py = sx[located], sy[located]
-            corner_d = (px - px.min()) ** 2 + (py - py.max()) ** 2
-            cur = int(np.argmin(corner_d))
-            visited = np.zeros(located.size, dtype=bool)
-            for _ in range(located.size):
-                visited[cur] = True
-                order.append(int(located[cur]))
-                if visited.all():
-                    break
-                d = (px - ex[located[cur]]) ** 2 + (py - ey[located[cur]]) ** 2
-                d[visited] = np.inf
-                cur = int(np.argmin(d))
-        order.extend(unlocated.tolist())  # already in street order
+        order = _greedy(tour_ids[np.isfinite(sx[tour_ids])], sx, sy, ex, ey, None)
+        order.extend(tour_ids[~np.isfinite(sx[tour_ids])].tolist())  # already in street order
         # Tails (no-number doors) right after the last visited segment of their street.
         tails_by_street = {str(seg_street[s]): int(s) for s in ids[tail].tolist()}
         last_of_street: dict[str, int] = {}
@@ -1200,9 +1216,39 @@ def _tour(
         for street, s in tails_by_street.items():
             slots[last_of_street[street]].append(s)
         flat = [s for slot in slots for s in slot]
-        flat.extend(ids[cls == 2].tolist())
+        loose = ids[cls == 2]
+        ended = [s for s in flat if np.isfinite(ex[s])]
+        here = (float(ex[ended[-1]]), float(ey[ended[-1]])) if ended else None
+        flat.extend(_greedy(loose[np.isfinite(sx[loose])], sx, sy, ex, ey, here))
+        flat.extend(loose[~np.isfinite(sx[loose])].tolist())
         rank[np.asarray(flat, dtype=np.int64)] = np.arange(len(flat))
     return rank
+
+
+def _greedy(
+    ids: IntArray, sx: FloatArray, sy: FloatArray, ex: FloatArray, ey: FloatArray,
+    start: tuple[float, float] | None,
+) -> list[int]:
+    """Nearest-next order of segments `ids`, from `start` or the north-west corner."""
+    if ids.size == 0:
+        return []
+    px, py = sx[ids], sy[ids]
+    if start is None:
+        d = (px - px.min()) ** 2 + (py - py.max()) ** 2
+    else:
+        d = (px - start[0]) ** 2 + (py - start[1]) ** 2
+    cur = int(np.argmin(d))
+    visited = np.zeros(ids.size, dtype=bool)
+    order: list[int] = []
+    for _ in range(ids.size):
+        visited[cur] = True
+        order.append(int(ids[cur]))
+        if visited.all():
+            break
+        d = (px - ex[ids[cur]]) ** 2 + (py - ey[ids[cur]]) ** 2
+        d[visited] = np.inf
+        cur = int(np.argmin(d))
+    return order
 
 
 # ------------------------------------------------------------------------------ result
@@ -1279,7 +1325,7 @@ def _rows_in(sorted_ids: IntArray, ids: IntArray) -> IntArray:
 
 def _split_blocks(df: pl.DataFrame, turf: IntArray) -> int:
     frame = pl.DataFrame(
-        {"street": df["street"], "zip": df["zip5"].fill_null(""),
+        {"street": df["street"], "zip": df["zip_key"],
          "blk": df["house_number"] // 100, "turf": turf}
     ).drop_nulls(["street", "blk"])
     return int(
