@@ -6,38 +6,48 @@ Algorithm
 ---------
 1. **Locate.** Doors without coordinates take those of the nearest house number on the
    same street and ZIP, else the centroid of that street, else of their precinct, else
-   of their ZIP (`assignments.coord_source` says which). Doors with nothing at all are
-   still cut: they sort after every located door at each split, so they end up together
-   in the last turf(s), in street-name order.
+   of their ZIP (`assignments.coord_source` says which); a door missing its ZIP takes
+   its street's when that is unambiguous. Doors with nothing at all are still cut: they
+   sort after every located door at each split, so they end up together in the last
+   turf(s), in street-name order.
 2. **Atoms.** A building (street + ZIP + house number: one house, or every unit of an
    apartment building) is indivisible. Only a building larger than the largest allowed
    turf is cut, into the fewest equal runs of units that fit. Street blocks (street +
    ZIP + house_number // 100) are soft groups: cuts prefer block boundaries.
 3. **Recursive coordinate bisection with exact counts.** A node that must become `k`
-   turfs is cut along the longer axis of its doors into `k // 2` and `k - k // 2`
-   turfs, at the block boundary nearest the proportional count. A cut may miss that
-   count only within a window that keeps every later turf feasible (half the tolerance
-   for a node that will be cut again, the full tolerance for a final turf); when no
-   block boundary falls in the window the cut goes between buildings, and when one
-   building straddles the whole window it is passed to one side and the cut continues
-   past it. With single houses this always meets the tolerance; big buildings can make
-   it infeasible, and then a repair pass moves buildings between neighbouring turfs.
-4. **Boundary refinement.** Pieces (the part of a block inside one turf) move to an
+   turfs is sorted along the longer axis of its doors (by block, and inside a block by
+   house number, so a cut through a block crosses its street once). Plain halving cuts
+   it into `k // 2` and `k - k // 2` turfs at the block boundary nearest the
+   proportional count; a block boundary giving another whole split of `k` replaces that
+   when it makes clearly more compact sides (`_best_split`: two towns are cut apart at
+   the fields between them). A cut may miss its count only within a window that keeps
+   every later turf feasible (half the tolerance for a node that will be cut again, the
+   full tolerance for a final turf); when no block boundary falls in the window the cut
+   goes between buildings, and when one building straddles the whole window it is
+   passed to one side and the cut continues past it. Blocks right at the cut line are
+   ordered along it, so a street running along the cut is not split side from side.
+   With single houses this always meets the tolerance.
+4. **Repair**, only when big buildings left a turf out of tolerance: buildings move to
+   adjacent turfs, or two are swapped, or one is pushed along a chain of full turfs to
+   one with room (`_repair`; a local search, so it can miss a feasible balance).
+5. **Boundary refinement.** Pieces (the part of a block inside one turf) move to an
    adjacent turf (a k-nearest-neighbour graph over buildings) when that lowers the sum
-   of squared distances to turf centroids (Hartigan's exact move cost) and keeps both
-   turfs within tolerance. Pieces never split, so a block split by bisection can only
-   be re-joined, never split further.
-5. **Walk order** (`walk_order`): a street's doors form segments (a run of its blocks with
+   of squared distances to turf centroids (Hartigan's exact move cost), keeps both
+   turfs within tolerance and adds no change of turf along the street. Pieces never
+   split, so a block split by bisection can only be re-joined, never split further.
+6. **Walk order** (`walk_order`): a street's doors form segments (a run of its blocks with
    no empty block between); each segment is walked up the odd side ascending and back
    down the even side descending, every unit of a building together in natural order
    ("2" < "10", "1A" < "1B" < "2A"); segments are visited by a greedy nearest-neighbour
    tour that starts nearest the turf's north-west corner; doors with no house number
-   follow the last segment of their street, doors with no street come last.
+   follow the last segment of their street, doors with no street come after the
+   streets (nearest next), doors with no coordinates last.
 
 Why this and not k-means or a graph partitioner: k-means gives compact but badly
 unbalanced clusters and splits buildings; balanced k-means (assignment by min-cost flow)
 costs O(n·k) memory per iteration, which is 1.7e8 cells at 100,000 doors into 60-door
-turfs. Bisection gives exact balance by construction in O(n log n log k), keeps
+turfs; a graph partitioner (METIS) needs a street network we do not have and a native
+dependency. Bisection gives exact balance by construction in O(n log n log k), keeps
 buildings whole trivially (cuts fall only between atoms), and its turfs are already
 compact; the refinement removes the staircase artefacts of axis-aligned cuts.
 
@@ -114,12 +124,14 @@ class TurfCut:
     k: int
     target: int
     tolerance: float
-    lower: int  # smallest turf size the tolerance allows (at least floor(n / k))
-    upper: int  # largest turf size the tolerance allows (at least ceil(n / k))
+    lower: int  # smallest turf size allowed: ceil(n/k * (1 - tol)), never above floor(n/k)
+    upper: int  # largest turf size allowed: floor(n/k * (1 + tol)), never below ceil(n/k)
     seed: int
     split_buildings: int  # buildings bigger than `upper`, cut into runs of units
     split_blocks: int  # street blocks whose doors ended up in more than one turf
-    out_of_tolerance: int  # turfs outside [lower, upper] (0 unless buildings made it infeasible)
+    # Turfs outside [lower, upper]: 0 unless buildings bigger than the slack made balance
+    # infeasible, or the repair's local search missed it.
+    out_of_tolerance: int
 
 
 # ---------------------------------------------------------------------------- public API
@@ -806,10 +818,6 @@ def _move_cost(
     return cost - gain
 
 
-def _violation(s: float, lower: int, upper: int) -> float:
-    return max(0.0, s - upper) + max(0.0, lower - s)
-
-
 def _repair(
     atoms: _Atoms, turf: IntArray, edges: tuple[IntArray, IntArray], k: int, lower: int, upper: int
 ) -> IntArray:
@@ -998,7 +1006,9 @@ def _refine(atoms: _Atoms, turf: IntArray, edges: tuple[IntArray, IntArray], k: 
     A piece is the part of one street block inside one turf; it moves whole, so blocks
     are never split further (and a split block re-joins when its piece moves over).
     Moves are applied greedily, best first, each re-costed against the current turf
-    centroids so that two moves in one pass cannot undo each other's gain.
+    centroids so that two moves in one pass cannot undo each other's gain. A move may
+    not add a change of turf along the piece's street (no island of B inside A's run),
+    which keeps walk sheets to whole runs of each street.
     """
     turf = turf.copy()
     size, n, sx, sy = _turf_stats(atoms, turf, k)
