@@ -96,6 +96,7 @@ def demo_prepare(
     result.steps.append("synthetic state ready")
 
     election_files = [
+        *[("field.import_address_points", p) for p in ["address_points_synth.csv"] if (state / p).is_file()],
         ("elections.import_voterfile", "ncvoter_synth.txt"),
         ("elections.import_history", "ncvhis_synth.txt"),
         *[("elections.import_polling_places", p) for p in sorted(manifest["files"]) if p.startswith("polling_place_")],

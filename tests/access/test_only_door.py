@@ -35,6 +35,8 @@ SYSTEM_MODULES = {
     "elections/schema.py": "migrations",
     "ingest/schema.py": "migrations",
     "identity/schema.py": "migrations",
+    "field/schema.py": "migrations",
+    "field/facts.py": "the targeting attributes kept by every voter, history, absentee and identity load",
     "ingest/services.py": "the member import job writes member records and quarantine",
     "elections/voterfile.py": "the voter-file import job",
     "elections/vendor.py": "the other-states / vendor voter-file import job",

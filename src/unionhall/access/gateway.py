@@ -36,12 +36,12 @@ import ibis.expr.operations as ops
 import ibis.expr.types as ir
 
 from unionhall.errors import ScopeError
-from unionhall.warehouse.catalog import PERSON, PersonTable, person_tables
+from unionhall.warehouse.catalog import PersonTable, person_tables
 from unionhall.warehouse.core import Warehouse, get_warehouse
 
 # Person columns by the field group that governs them; the other columns (ids, state,
-# county, registration number, timestamps) are visible on every path.
-FIELD_GROUP_OF: dict[str, str] = dict(PERSON.groups)
+# county, registration number, districts, timestamps) are visible on every path.
+FIELD_GROUP_OF: dict[str, str] = dict(person_tables()["person"].groups)
 GROUPS: tuple[str, ...] = ("name", "address", "phone", "email", "dob")
 # Derived from member_sources, for the row filter only: never returned (it would show
 # memberships the user's paths do not grant).

@@ -36,6 +36,27 @@ def job_kind(
     return register
 
 
+AfterJob = Callable[[Any], None]
+_AFTER: list[tuple[frozenset[str], AfterJob]] = []
+
+
+def after_jobs(*kinds: str) -> Callable[[AfterJob], AfterJob]:
+    """Register `fn(ctx)` to run at the end of every job of one of `kinds`, inside that
+    job's transactions (derived data kept in step with its inputs: a failed job leaves
+    both as they were). Capabilities use it to follow others' loads without those
+    knowing about them."""
+
+    def register(fn: AfterJob) -> AfterJob:
+        _AFTER.append((frozenset(kinds), fn))
+        return fn
+
+    return register
+
+
+def after_job_hooks(kind: str) -> list[AfterJob]:
+    return [fn for kinds, fn in _AFTER if kind in kinds]
+
+
 def get_job_kind(kind: str) -> JobKind:
     try:
         return _REGISTRY[kind]

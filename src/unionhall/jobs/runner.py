@@ -26,7 +26,7 @@ from django.utils import timezone
 
 from unionhall.errors import UserError
 from unionhall.jobs.models import Job
-from unionhall.jobs.registry import get_job_kind
+from unionhall.jobs.registry import after_job_hooks, get_job_kind
 from unionhall.warehouse import Warehouse, get_warehouse
 
 logger = logging.getLogger(__name__)
@@ -134,6 +134,8 @@ def _run_body(job: Job, fn: Callable[..., Any], ctx: JobContext, wh: Warehouse |
         if cur is not None:
             cur.execute("BEGIN TRANSACTION")
         result = fn(ctx, **job.params) or {}
+        for hook in after_job_hooks(job.kind):
+            hook(ctx)
         ctx.log("finished")
         with transaction.atomic():
             for write in ctx._deferred:

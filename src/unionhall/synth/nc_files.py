@@ -276,3 +276,26 @@ def write_absentee(df: pl.DataFrame, path: Path) -> None:
     names = absentee_layout().column_names
     quoted = absentee_quoted(df, names)
     write_absentee_lines(quoted.select(pl.concat_str(pl.all(), separator=",")).to_series(), path)
+
+
+def address_points_frame(pop: Population) -> pl.DataFrame:
+    """The state's address points (as a county GIS office or NC OneMap publishes them):
+    one row per street address (the units of an apartment building share it), with its
+    coordinates. Vacant addresses are listed too, as in the real files."""
+    geo = pop.geography
+    prec = geo.precincts.select("precinct_idx", "zip", "town_name", "county_desc")
+    return (
+        geo.addresses.join(prec, on="precinct_idx", how="left")
+        .group_by("house_number", "street_name", "zip", maintain_order=True)
+        .agg(pl.first("town_name"), pl.first("county_desc"), pl.first("lat"), pl.first("lon"))
+        .select(
+            pl.col("house_number").cast(pl.Utf8).alias("ADD_NUMBER"),
+            pl.col("street_name").alias("ST_NAME"),
+            pl.col("town_name").alias("POST_CITY"),
+            pl.col("zip").cast(pl.Utf8).alias("ZIP_CODE"),
+            pl.col("county_desc").alias("COUNTY"),
+            pl.col("lat").round(6).alias("LATITUDE"),
+            pl.col("lon").round(6).alias("LONGITUDE"),
+        )
+        .sort("ZIP_CODE", "ST_NAME", "ADD_NUMBER")
+    )

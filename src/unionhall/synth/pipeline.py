@@ -17,6 +17,7 @@ from unionhall.synth.absentee import build_absentee_events, write_absentee_snaps
 from unionhall.synth.history import History, build_history
 from unionhall.synth.members import MembersResult, build_members, person_email
 from unionhall.synth.nc_files import (
+    address_points_frame,
     ncvhis_frame,
     ncvoter_frame,
     polling_place_frame,
@@ -152,6 +153,7 @@ def _generate_rest(
     label = params.election_day.strftime("%m/%d/%Y")
     pp_name = f"polling_place_{params.election_day.strftime('%Y%m%d')}.csv"
     write_polling_places(polling_place_frame(pop, label), out / pp_name)
+    address_points_frame(pop).write_csv(out / "address_points_synth.csv")
     report(57, "absentee snapshots")
     events = build_absentee_events(pop, params.seed, params.election_day, params.today)
     absentee_files = write_absentee_snapshots(

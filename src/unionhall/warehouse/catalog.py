@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cache
 
 # Field groups a data agreement shares (DataAgreement.FIELD_GROUPS), plus "all": a
@@ -86,12 +86,23 @@ PERSON = PersonTable(
 CORE_PERSON_TABLES: dict[str, PersonTable] = {"person": PERSON}
 
 
+@dataclass(frozen=True)
+class PersonColumns:
+    """Columns a capability adds to another capability's person-bearing table (its
+    migration adds them; it classifies them here, beside that migration)."""
+
+    groups: Mapping[str, str] = field(default_factory=dict)
+    open: frozenset[str] = frozenset()
+
+
 @cache
 def person_tables() -> dict[str, PersonTable]:
-    """Every declared person-bearing table, by name."""
+    """Every declared person-bearing table, by name (with the columns other capabilities
+    add to it: ``PERSON_COLUMNS`` in their schema modules)."""
     from unionhall.warehouse.migrations import SCHEMA_MODULES
 
     found = dict(CORE_PERSON_TABLES)
+    extras: list[tuple[str, PersonColumns]] = []
     for name in SCHEMA_MODULES:
         try:
             module = importlib.import_module(name)
@@ -103,6 +114,10 @@ def person_tables() -> dict[str, PersonTable]:
             if table in found:
                 raise RuntimeError(f"person table {table!r} is declared twice")
             found[table] = spec
+        extras.extend(getattr(module, "PERSON_COLUMNS", {}).items())
+    for table, more in extras:
+        spec = found[table]
+        found[table] = replace(spec, groups={**spec.groups, **more.groups}, open=spec.open | more.open)
     return found
 
 

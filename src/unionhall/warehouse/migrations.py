@@ -88,6 +88,7 @@ SCHEMA_MODULES: tuple[str, ...] = (
     "unionhall.ingest.schema",
     "unionhall.identity.schema",
     "unionhall.access.schema",
+    "unionhall.field.schema",
 )
 
 

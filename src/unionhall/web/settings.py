@@ -37,6 +37,7 @@ INSTALLED_APPS = [
     "unionhall.access",
     "unionhall.elections",
     "unionhall.identity",
+    "unionhall.field",
 ]
 
 MIDDLEWARE = [
