@@ -28,14 +28,14 @@ from unionhall.warehouse import Warehouse
 pytestmark = pytest.mark.django_db
 
 EVERY = set(world.GROUPS)
-VOTER = {"name", "address"}
+VOTER = {"name", "address", "age"}
 
 # committee key, role -> {person id: field groups the user sees}
 EXPECT: dict[tuple[str, str], dict[int, set[str]]] = {
     ("affiliate", "organizer"): {1: EVERY, 2: EVERY, 6: EVERY, 8: EVERY},
     ("affiliate", "data_manager"): {1: EVERY, 2: EVERY, 6: EVERY, 8: EVERY},
     ("affiliate", "administrator"): {1: EVERY, 2: EVERY, 6: EVERY, 8: EVERY},
-    ("affiliate", "analyst"): {1: {"name", "dob"}, 2: {"name", "dob"}, 6: {"name", "dob"}, 8: {"name", "dob"}},
+    ("affiliate", "analyst"): {p: {"name", "dob", "age"} for p in (1, 2, 6, 8)},
     ("affiliate", "canvasser"): {},
     ("affiliate", "vendor"): {},
     ("local", "organizer"): {1: EVERY, 6: EVERY, 8: EVERY},
@@ -44,7 +44,7 @@ EXPECT: dict[tuple[str, str], dict[int, set[str]]] = {
     # NC voters (name, address) + nurses in NC under the agreement (name, address)
     ("state_federation", "organizer"): {p: VOTER for p in (1, 2, 3, 5, 7, 8)},
     ("state_federation", "data_manager"): {p: VOTER for p in (1, 2, 3, 5, 7, 8)},
-    ("state_federation", "analyst"): {p: {"name"} for p in (1, 2, 3, 5, 7, 8)},
+    ("state_federation", "analyst"): {p: {"name", "age"} for p in (1, 2, 3, 5, 7, 8)},
     ("clc", "organizer"): {p: VOTER for p in (1, 3, 5, 8)},
     ("clc", "data_manager"): {p: VOTER for p in (1, 3, 5, 8)},
     ("clc", "vendor"): {},

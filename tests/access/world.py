@@ -26,7 +26,7 @@ BY_ID = {p[0]: p for p in WORLD}
 SOURCES = ("nurses", "teachers")
 ELECTION = dt.date(2026, 11, 3)
 IMPORT_IDS = {"nurses": 9001, "teachers": 9002}
-GROUPS = ("name", "address", "phone", "email", "dob")
+GROUPS = ("name", "address", "phone", "email", "dob", "age")
 
 
 def first(pid: int) -> str:

@@ -42,7 +42,7 @@ from unionhall.warehouse.core import Warehouse, get_warehouse
 # Person columns by the field group that governs them; the other columns (ids, state,
 # county, registration number, districts, timestamps) are visible on every path.
 FIELD_GROUP_OF: dict[str, str] = dict(person_tables()["person"].groups)
-GROUPS: tuple[str, ...] = ("name", "address", "phone", "email", "dob")
+GROUPS: tuple[str, ...] = ("name", "address", "phone", "email", "dob", "age")
 # Derived from member_sources, for the row filter only: never returned (it would show
 # memberships the user's paths do not grant).
 BITS_COLUMN = "member_source_bits"

@@ -10,6 +10,8 @@ Rules (DESIGN.md capability 4):
   it, within its geography, limited to the agreement's fields, plus the registered
   voters of its geography (name and registration address);
 * the national level sees what agreements with it allow, and every registered voter;
+* the voter paths show what the public voter file holds: name, registration address,
+  age (birth year); a date of birth implies the age;
 * analysts see the same persons without contact details (address, phone, email);
 * canvassers and vendors see no person rows through this path (their turfs and
   approved exports have their own, narrower doors);
@@ -27,8 +29,11 @@ from django.utils import timezone
 
 from unionhall.access.models import Committee, DataAgreement, RoleGrant
 
-ALL_FIELDS = frozenset(DataAgreement.FIELD_GROUPS)
-VOTER_FIELDS = frozenset({"name", "address"})
+AGREEMENT_FIELDS = frozenset(DataAgreement.FIELD_GROUPS)
+# `age` (birth year, age) is its own group: the voter file publishes it with the name and
+# address, and whoever sees a date of birth sees the age in it.
+ALL_FIELDS = AGREEMENT_FIELDS | {"age"}
+VOTER_FIELDS = frozenset({"name", "address", "age"})
 CONTACT_FIELDS = frozenset({"address", "phone", "email"})
 # Roles that manage data (imports, quarantine, identity review, downloads).
 DATA_ROLES = (RoleGrant.Role.ADMINISTRATOR, RoleGrant.Role.DATA_MANAGER)
@@ -67,6 +72,11 @@ def _ancestors(c: Committee) -> list[Committee]:
     return out
 
 
+def implied(fields: frozenset[str]) -> frozenset[str]:
+    """The field groups that shared `fields` show (a date of birth shows the age)."""
+    return fields | {"age"} if "dob" in fields else fields
+
+
 def paths_for_grant(
     *, role: str, committee: Committee, agreements: Sequence[DataAgreement], today: dt.date
 ) -> list[ScopePath]:
@@ -95,7 +105,7 @@ def paths_for_grant(
         in_force = (a.starts_on is None or a.starts_on <= today) and (a.ends_on is None or a.ends_on >= today)
         if covers and in_force and a.affiliate.source_slug:
             paths.append(
-                ScopePath("members", frozenset(a.fields) & fields_cap, sources=(a.affiliate.source_slug,),
+                ScopePath("members", implied(frozenset(a.fields)) & fields_cap, sources=(a.affiliate.source_slug,),
                           state=state, counties=counties)
             )
     return paths

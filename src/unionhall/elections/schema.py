@@ -310,7 +310,7 @@ PERSON_TABLES: dict[str, PersonTable] = {
     "voter": PersonTable(
         link="ncid",
         groups={**_VOTER_NAME, **_VOTER_ADDRESS, "full_phone_number": "phone",
-                "birth_year": "dob", "age_at_year_end": "dob", "birth_state": "dob"},
+                "birth_year": "age", "age_at_year_end": "age", "birth_state": "age"},
         open=_VOTER_OPEN | _LOADED | {"address_withheld", "in_file", "snapshot_date", "changed_load_id",
                                       "row_number"},
     ),
@@ -341,7 +341,7 @@ PERSON_TABLES: dict[str, PersonTable] = {
         groups={
             **{c: "name" for c in ("voter_last_name", "voter_first_name", "voter_middle_name", "race",
                                    "ethnicity", "gender")},
-            "age": "dob",
+            "age": "age",
             **{c: "address" for c in ("voter_street_address", "voter_city", "voter_zip",
                                       "ballot_mail_street_address", "ballot_mail_city", "ballot_mail_state",
                                       "ballot_mail_zip", "other_mail_addr1", "other_mail_addr2",
@@ -360,7 +360,7 @@ PERSON_TABLES: dict[str, PersonTable] = {
     ),
     "ballot_status": PersonTable(
         link="ncid",
-        groups={"age": "dob"},
+        groups={"age": "age"},
         open=frozenset({"election_dt", "ncid", "county_desc", "voter_reg_num", "party", "age_group", "ballot_type",
                         "stage", "status_text", "status_date", "already_voted", "requested_not_returned",
                         "needs_cure", "events", "last_event_id", "updated_load_id"}),

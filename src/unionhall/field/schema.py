@@ -129,7 +129,7 @@ MIGRATIONS: list[Migration] = [
 _ADDRESS_FACTS = {"door_key", "house_number", "street", "unit", "lat", "lon"}
 PERSON_COLUMNS = {
     "person": PersonColumns(
-        groups={**{c: "address" for c in _ADDRESS_FACTS}, "birth_year": "dob", "age": "dob"},
+        groups={**{c: "address" for c in _ADDRESS_FACTS}, "birth_year": "age", "age": "age"},
         open=frozenset(n for n, _ in PERSON_FACTS) - _ADDRESS_FACTS - {"birth_year", "age"},
     ),
 }

@@ -17,10 +17,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from functools import cache
 
-# Field groups a data agreement shares (DataAgreement.FIELD_GROUPS), plus "all": a
+# Field groups a data agreement shares (DataAgreement.FIELD_GROUPS), "age" (birth year,
+# age: in the public voter file, and implied by a date of birth), and "all": a
 # column that may hold anything (raw text, unmapped columns) shows only to a user who
 # sees every group for that person.
-GROUPS = frozenset({"name", "address", "phone", "email", "dob", "all"})
+GROUPS = frozenset({"name", "address", "phone", "email", "dob", "age", "all"})
 LINKS = frozenset({"person", "ncid", "member", "none"})
 
 
