@@ -37,6 +37,7 @@ SYSTEM_MODULES = {
     "identity/schema.py": "migrations",
     "field/schema.py": "migrations",
     "field/facts.py": "the targeting attributes kept by every voter, history, absentee and identity load",
+    "field/store.py": "writes list snapshots, turf membership and contact history (read through the gateway)",
     "ingest/services.py": "the member import job writes member records and quarantine",
     "elections/voterfile.py": "the voter-file import job",
     "elections/vendor.py": "the other-states / vendor voter-file import job",

@@ -441,6 +441,30 @@ def _with_person(wh: Warehouse, t: ir.Table, spec: PersonTable) -> tuple[ir.Tabl
     return j, j._k_pid
 
 
+# -- a canvasser's doors -------------------------------------------------------------------
+
+
+def canvass_persons(
+    *, user: Any, committee: Any, cut_id: int, turf_no: int, assigned_user_id: int | None,
+    warehouse: Warehouse | None = None,
+) -> ir.Table:
+    """The persons of one turf with their door and walk order, for the canvasser it is
+    assigned to: as the turf's committee sees them, limited to name, address and age
+    (`access.scope.canvass_paths`). A user who is not the turf's canvasser gets the
+    turf's persons within their own scope instead (an organizer checking a turf); a
+    canvasser of another turf gets nobody. Columns: the person's, plus `door_id`, `seq`."""
+    from unionhall.access.scope import canvass_paths
+
+    own = user_paths(user)  # the account checks; also the scope of an organizer looking
+    wh = warehouse or get_warehouse()
+    paths = canvass_paths(committee) if assigned_user_id is not None and assigned_user_id == user.pk else own
+    persons = scoped_persons(wh.unscoped_table("person"), paths, source_bits=source_bits_for(wh))
+    tp = wh.unscoped_table("turf_person")
+    doors = tp.filter((tp.cut_id == cut_id) & (tp.turf_no == turf_no)).select(
+        _t_pid=tp.person_id, door_id=tp.door_id, seq=tp.seq)
+    return persons.join(doors, persons.person_id == doors._t_pid).drop("_t_pid")
+
+
 # -- rows of no person yet ---------------------------------------------------------------
 
 

@@ -129,3 +129,20 @@ def scope_paths_for(
         )
         paths.extend(paths_for_grant(role=g.role, committee=g.committee, agreements=list(candidates), today=today))
     return paths
+
+
+# What a canvasser sees of the people at their doors: who they are and where, not how to
+# reach them otherwise.
+CANVASS_FIELDS = frozenset({"name", "address", "age"})
+
+
+def canvass_paths(committee: Committee, *, today: dt.date | None = None) -> list[ScopePath]:
+    """The paths by which the canvassers of `committee`'s turfs see the people on them:
+    the committee's own organizer scope, limited to `CANVASS_FIELDS` (the gateway adds
+    the turf's persons as a second condition)."""
+    today = today or timezone.localdate()
+    candidates = DataAgreement.objects.select_related("affiliate", "grantee").filter(
+        grantee__in=[committee, *_ancestors(committee)])
+    paths = paths_for_grant(role=RoleGrant.Role.ORGANIZER, committee=committee, agreements=list(candidates),
+                            today=today)
+    return [ScopePath(p.kind, p.fields & CANVASS_FIELDS, p.sources, p.locals, p.state, p.counties) for p in paths]

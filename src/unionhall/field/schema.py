@@ -67,7 +67,7 @@ def _field_tables(be: DuckDBBackend) -> None:
         """
         CREATE TABLE turf_person (
             cut_id BIGINT NOT NULL,
-            turf_id BIGINT NOT NULL,
+            turf_no INTEGER NOT NULL,         -- the turf's number within the cut (Turf.number)
             door_id BIGINT NOT NULL,          -- unique within the cut
             seq INTEGER NOT NULL,             -- walk order of the door within its turf
             person_id BIGINT NOT NULL
@@ -135,7 +135,7 @@ PERSON_COLUMNS = {
 }
 PERSON_TABLES: dict[str, PersonTable] = {
     "list_person": PersonTable(link="person", open=frozenset({"list_id", "version", "person_id"})),
-    "turf_person": PersonTable(link="person", open=frozenset({"cut_id", "turf_id", "door_id", "seq", "person_id"})),
+    "turf_person": PersonTable(link="person", open=frozenset({"cut_id", "turf_no", "door_id", "seq", "person_id"})),
     "contact_history": PersonTable(
         link="person", groups={"note": "all"},
         open=frozenset({"result_key", "person_id", "channel", "result_code", "contacted", "contacted_at",

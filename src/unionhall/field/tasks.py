@@ -35,3 +35,17 @@ def import_address_points(ctx: JobContext, path: str) -> dict[str, Any]:
     ctx.log(f"{result['rows_read']:,} rows read, {result['rows_loaded']:,} loaded, "
             f"{result['rows_skipped']:,} not loaded {result['skipped_by_reason'] or ''}")
     return result
+
+
+@job_kind("field.cut_turfs", title="Cut a list into turfs")
+def cut_turfs(ctx: JobContext, cut_id: int) -> dict[str, Any]:
+    """Cut a saved list into balanced, compact turfs in walk order (`turf_cut_run`)."""
+    from unionhall.field.models import TurfCut
+    from unionhall.field.services import turf_cut_run
+
+    cut = TurfCut.objects.select_related("saved_list", "saved_list__committee").get(pk=cut_id)
+    result = turf_cut_run(user=ctx.user, cut=cut, warehouse=ctx.warehouse, progress=ctx.progress,
+                          defer=ctx.defer_app_write)
+    ctx.log(f"{result['turfs']} turfs of {result['smallest']}-{result['largest']} doors from "
+            f"{result['doors']:,} doors ({result['people']:,} people)")
+    return result
