@@ -28,6 +28,7 @@ CAPABILITY_URLS = {
     "imports/": "unionhall.ingest.urls",
     "elections/": "unionhall.elections.urls",
     "identity/": "unionhall.identity.urls",
+    "field/": "unionhall.field.urls",
 }
 for prefix, module in CAPABILITY_URLS.items():
     if find_spec(module) is not None:
