@@ -170,3 +170,49 @@ def contact_history_for(*, user: Any, person_id: int, warehouse: Warehouse | Non
         r["answers"] = answers.get(r["result_key"], [])
         r["label"] = labels.get(r["result_code"], r["result_code"])
     return rows
+
+
+def list_builder_options(*, user: Any, warehouse: Warehouse | None = None) -> dict[str, Any]:
+    """The values the list builder offers, over the user's scope only (so no choice
+    names a precinct, affiliate or worksite they may not see)."""
+    from unionhall.field.models import ActivistCode, ResultCode, SurveyQuestion
+
+    t = person_base(user=user, warehouse=warehouse)
+
+    def distinct(col: str) -> list[Any]:
+        f = t.filter(t[col].notnull())
+        rows = f.select(v=f[col]).distinct().order_by("v").limit(500)
+        return [r["v"] for r in rows.to_pyarrow().to_pylist()]
+
+    precincts = [f"{r['county']}|{r['precinct']}" for r in t.filter(t.precinct.notnull()).select(
+        "county", "precinct").distinct().order_by(["county", "precinct"]).limit(3000).to_pyarrow().to_pylist()]
+    sources = sorted({s for r in t.select("member_sources").distinct().to_pyarrow().to_pylist()
+                      for s in (r["member_sources"] or [])})
+    m = person_rows(user=user, table="member_record", warehouse=warehouse)
+    m = m.filter(m.status == "active")
+
+    def member_values(col: str) -> list[str]:
+        f = m.filter(m[col].notnull())
+        rows = f.select(v=f[col]).distinct().order_by("v").limit(300)
+        return [r["v"] for r in rows.to_pyarrow().to_pylist()]
+
+    vh = person_rows(user=user, table="vote_history", warehouse=warehouse)
+    elections = [r for r in vh.filter(vh.election_date.notnull()).select("election_date", "election_desc")
+                 .distinct().order_by(ibis.desc("election_date")).limit(30).to_pyarrow().to_pylist()]
+    committees = field_committees(user)
+    return {
+        "counties": distinct("county"), "precincts": precincts, "cong_dists": distinct("cong_dist"),
+        "nc_senates": distinct("nc_senate"), "nc_houses": distinct("nc_house"),
+        "municipalities": distinct("municipality"), "parties": distinct("party"),
+        "reg_statuses": distinct("reg_status"), "vote_habits": distinct("vote_habit"), "affiliates": sources,
+        "member_statuses": member_values("member_status"), "dues_statuses": member_values("dues_status"),
+        "worksites": member_values("worksite"),
+        "elections": [{"date": e["election_date"].isoformat(), "label": e["election_desc"] or
+                       e["election_date"].isoformat()} for e in elections],
+        "result_codes": list(ResultCode.objects.values_list("code", "label")),
+        "questions": [{"code": q.code, "text": q.text,
+                       "responses": list(q.responses.values_list("code", "label"))}
+                      for q in SurveyQuestion.objects.filter(committee__in=committees).prefetch_related("responses")],
+        "activist_codes": sorted(set(ActivistCode.objects.filter(committee__in=committees)
+                                     .values_list("name", flat=True))),
+    }

@@ -8,10 +8,12 @@ from django.http import HttpRequest
 
 
 def nav(request: HttpRequest) -> dict[str, Any]:
-    from unionhall.access.roles import manages_data, manages_voter_files
+    from unionhall.access.roles import has_role, manages_data, manages_voter_files
+    from unionhall.field.selectors import FIELD_ROLES
 
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return {"nav": {}}
     return {"nav": {"data": manages_data(user), "voter_files": manages_voter_files(user),
+                    "field": has_role(user, FIELD_ROLES), "canvass": has_role(user, ["canvasser"]),
                     "admin": bool(user.is_staff)}}
