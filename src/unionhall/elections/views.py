@@ -23,6 +23,11 @@ def person_page(request: HttpRequest, person_id: int) -> HttpResponse:
         detail = None
     if detail is None:
         raise Http404("No such person")
+    # The person page is every capability's view of one person: the field program adds
+    # what happened at their door and on their phone.
+    from unionhall.field.selectors import contact_history_for
+
+    detail["contacts"] = contact_history_for(user=request.user, person_id=detail["person"]["person_id"])
     return render(request, "elections/person.html", detail)
 
 
