@@ -27,6 +27,7 @@ lists themselves, so the answer is the same either way.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Collection, Mapping, Sequence
 from typing import Any
 
@@ -167,11 +168,52 @@ class ScopedTable(ir.Table):
         names = list(base.schema.names)
         unmask = {ops.Field(proj, k): v for k, v in proj.values.items()}
         to_base = {ops.Field(rows, c): ops.Field(base, c) for c in names}
-        pushed = tuple(p.replace(unmask, filter=ops.Value).replace(to_base, filter=ops.Value) for p in preds)
+        pushed = tuple(_unmask_null_rejecting(p.replace(unmask, filter=ops.Value).replace(to_base, filter=ops.Value))
+                       for p in preds)
         new_rows = ops.Filter(base, (*rows.predicates, *pushed))
         to_new = {ops.Field(rows, c): ops.Field(new_rows, c) for c in names}
         values = {k: v.replace(to_new, filter=ops.Value) for k, v in proj.values.items()}
         return ScopedTable(ops.Project(new_rows, values))
+
+
+_NULL_REJECTING = (ops.Equals, ops.NotEquals, ops.Greater, ops.GreaterEqual, ops.Less, ops.LessEqual)
+
+
+def _mask_parts(v: ops.Value) -> tuple[ops.Value, ops.Value] | None:
+    """(grant, column) of a field mask `ifelse(grant, column, NULL)`."""
+    if (isinstance(v, ops.IfElse) and isinstance(v.false_null_expr, ops.Literal)
+            and v.false_null_expr.value is None):
+        return v.bool_expr, v.true_expr
+    return None
+
+
+def _unmask_null_rejecting(p: ops.Value) -> ops.Value:
+    """`mask(c) >= 25` as `grant AND c >= 25`: the same rows for a filter (a comparison
+    with NULL is never true, and neither is a false grant), without evaluating the mask
+    twice per row. Only under AND/OR (monotone), never under NOT, where NULL and false
+    differ."""
+    if isinstance(p, (ops.And, ops.Or)):
+        return type(p)(_unmask_null_rejecting(p.left), _unmask_null_rejecting(p.right))
+    grants: list[ops.Value] = []
+
+    def bare(v: ops.Value) -> ops.Value:
+        parts = _mask_parts(v)
+        if parts is None:
+            return v
+        grants.append(parts[0])
+        return parts[1]
+
+    if isinstance(p, _NULL_REJECTING):
+        out: ops.Value = type(p)(bare(p.left), bare(p.right))
+    elif isinstance(p, ops.InValues):
+        out = ops.InValues(bare(p.value), p.options)
+    elif isinstance(p, ops.Between):
+        out = ops.Between(bare(p.arg), p.lower_bound, p.upper_bound)
+    else:
+        return p
+    for g in grants:
+        out = ops.And(g, out)
+    return out
 
 
 def scoped_count(table: ir.Table) -> ir.IntegerScalar:
@@ -512,3 +554,37 @@ def identity_pairs(*, user: Any, warehouse: Warehouse | None = None) -> ir.Table
     left = keys.select(_l=keys.key)
     right = keys.select(_r=keys.key)
     return pairs.semi_join(left, pairs.key_l == left._l).semi_join(right, pairs.key_r == right._r)
+
+
+# -- compiled reads, cached by scope ------------------------------------------------------
+
+_COMPILED: dict[Any, str] = {}
+_COMPILED_LOCK = threading.Lock()
+_COMPILED_MAX = 1024
+
+
+def scope_signature(*, user: Any, roles: Collection[str] | None = None, warehouse: Warehouse | None = None) -> Any:
+    """What a scoped expression depends on besides the data: the user's paths (after the
+    account checks, so a blocked account raises here), the membership bits, the
+    warehouse. Two reads with the same signature and the same request compile to the
+    same SQL."""
+    wh = warehouse or get_warehouse()
+    paths = user_paths(user, roles=roles)
+    return (str(wh.path), tuple(paths), tuple(sorted(source_bits_for(wh).items())))
+
+
+def run_cached(*, key: Any, build: Any, warehouse: Warehouse | None = None) -> list[tuple[Any, ...]]:
+    """Rows of the expression `build()` (an ibis expression over gateway reads), its SQL
+    compiled once per `key`. The key must hold `scope_signature(...)` and everything
+    else the expression depends on: then a repeated read (the list builder's counts as
+    an organizer clicks) costs the query alone, not building and compiling it again."""
+    wh = warehouse or get_warehouse()
+    with _COMPILED_LOCK:
+        sql = _COMPILED.get(key)
+    if sql is None:
+        sql = str(wh.backend.compile(build()))
+        with _COMPILED_LOCK:
+            if len(_COMPILED) >= _COMPILED_MAX:
+                _COMPILED.pop(next(iter(_COMPILED)))
+            _COMPILED[key] = sql
+    return list(wh.cursor().execute(sql).fetchall())

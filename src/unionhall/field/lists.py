@@ -14,13 +14,14 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import json
 from dataclasses import dataclass, field
 from typing import Any
 
 import ibis
 import ibis.expr.types as ir
 
-from unionhall.access.gateway import person_base, person_rows
+from unionhall.access.gateway import person_base, person_rows, run_cached, scope_signature
 from unionhall.errors import UserError
 from unionhall.warehouse import Warehouse
 
@@ -269,19 +270,38 @@ class ListCounts:
     notes: list[str] = field(default_factory=list)
 
 
-def counts_of(t: ir.Table) -> ListCounts:
-    """People, households (distinct addresses) and doors (walkable addresses) of a
-    list expression, in one aggregate."""
-    row = t.aggregate(
+def _counts_expr(t: ir.Table) -> ir.Table:
+    return t.aggregate(
         people=t.count(),
         households=t.door_key.nunique(),
         doors=t.door_key.nunique(where=t.walkable.fill_null(False)),
         with_phone=t.phone.count(),
-    ).to_pyarrow().to_pylist()[0]
-    return ListCounts(people=int(row["people"] or 0), households=int(row["households"] or 0),
-                      doors=int(row["doors"] or 0), with_phone=int(row["with_phone"] or 0))
+    )
+
+
+def _counts(row: Any) -> ListCounts:
+    people, households, doors, with_phone = (int(x or 0) for x in row)
+    return ListCounts(people=people, households=households, doors=doors, with_phone=with_phone)
+
+
+def counts_of(t: ir.Table) -> ListCounts:
+    """People, households (distinct addresses) and doors (walkable addresses) of a
+    list expression, in one aggregate."""
+    row = _counts_expr(t).to_pyarrow().to_pylist()[0]
+    return _counts((row["people"], row["households"], row["doors"], row["with_phone"]))
 
 
 def list_counts(*, user: Any, definition: ListDefinition, warehouse: Warehouse | None = None) -> ListCounts:
-    """The instant counts of the list builder: people, households, doors."""
-    return counts_of(list_table(user=user, definition=definition, warehouse=warehouse))
+    """The instant counts of the list builder: people, households, doors. The query is
+    compiled once per scope and definition (`gateway.run_cached`): the builder asks for
+    the same counts again and again as an organizer clicks."""
+    final: tuple[str, ...] = ()
+    if definition.exclude_final:
+        from unionhall.field.models import ResultCode
+
+        final = tuple(sorted(ResultCode.objects.filter(final=True).values_list("code", flat=True)))
+    key = ("list_counts", scope_signature(user=user, warehouse=warehouse),
+           json.dumps(definition.to_json(), sort_keys=True), final)
+    rows = run_cached(key=key, warehouse=warehouse, build=lambda: _counts_expr(
+        list_table(user=user, definition=definition, warehouse=warehouse)))
+    return _counts(rows[0])
