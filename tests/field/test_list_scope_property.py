@@ -120,12 +120,12 @@ def test_lists_and_turfs_hold_only_the_scope(field_wh: Warehouse, tree: dict[str
         got = {r["person_id"] for r in list_table(user=user, definition=d, warehouse=field_wh)
                .select("person_id").to_pyarrow().to_pylist()}
         scope = set() if role not in PERSON_ROLES else {r[0] for r in cur.execute(
-            f"SELECT person_id FROM person p WHERE {_visible_sql(committee, tree)}").fetchall()}  # noqa: S608
+            f"SELECT person_id FROM person p WHERE {_visible_sql(committee, tree)}").fetchall()}
         assert got <= scope, (key, d, sorted(got - scope)[:5])
         CHECKED["lists"] += 1
         if committee.startswith("affiliate") and role in PERSON_ROLES - {"analyst"}:
             want = {r[0] for r in cur.execute(
-                f"SELECT person_id FROM person p WHERE {_visible_sql(committee, tree)} AND {_filter_sql(d)}"  # noqa: S608
+                f"SELECT person_id FROM person p WHERE {_visible_sql(committee, tree)} AND {_filter_sql(d)}"
             ).fetchall()}
             assert got == want, (key, d, sorted(got ^ want)[:5])
             CHECKED["affiliate_exact"] += 1

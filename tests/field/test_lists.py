@@ -153,7 +153,7 @@ def test_turf_cut_balanced_every_door_once_and_edits_keep_every_door(field_wh: W
 
 def test_walk_sheet_pdf_lists_the_doors_in_walk_order(client: Client, field_wh: Warehouse, tree: dict[str, Any],
                                                       tmp_path: Any) -> None:
-    organizer, saved, job = _cut(field_wh, tree)
+    organizer, _saved, job = _cut(field_wh, tree)
     turf = Turf.objects.filter(cut_id=job.result["cut"]).order_by("number").first()
     assert turf is not None
     login_verified(client, organizer)
@@ -220,7 +220,7 @@ def test_results_feed_list_filters_history_and_are_posted_once(client: Client, f
                                        warehouse=field_wh)
         services.contact_result_record(user=organizer, client_id="b" * 12, person_id=people[1], result_code="NH",
                                        channel="door", source="sheet", warehouse=field_wh)
-        again, created = services.contact_result_record(user=organizer, client_id="a" * 12, person_id=people[0],
+        _again, created = services.contact_result_record(user=organizer, client_id="a" * 12, person_id=people[0],
                                                         result_code="CV", channel="door", source="sheet",
                                                         responses={"support": "1"}, warehouse=field_wh)
     assert not created and ContactResult.objects.count() == 2
