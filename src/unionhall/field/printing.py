@@ -22,15 +22,16 @@ MAIL_LIMIT = 1000  # households; larger mail files are export requests (approved
 
 def sheet_script(script: Script | None) -> sheets.SheetScript:
     """A script as the sheets print it (an empty one when the turf has none)."""
+    from unionhall.field.scripts import script_payload
+
     if script is None:
         return sheets.SheetScript(name="(no script assigned)")
-    questions = [
-        sheets.SheetQuestion(code=sq.question.code, text=sq.question.text,
-                             responses=[(r.code, r.label) for r in sq.question.responses.all()])
-        for sq in script.script_questions.select_related("question").prefetch_related("question__responses")
-    ]
-    return sheets.SheetScript(name=script.name, intro=script.intro, questions=questions,
-                              activist_codes=[a.name for a in script.activist_codes.all()], closing=script.closing)
+    p = script_payload(script)
+    questions = [sheets.SheetQuestion(code=q["code"], text=q["text"],
+                                      responses=[(r["code"], r["label"]) for r in q["responses"]])
+                 for q in p["questions"]]
+    return sheets.SheetScript(name=p["name"], intro=p["intro"], questions=questions,
+                              activist_codes=p["activist_codes"], closing=p["closing"])
 
 
 def _codes(channel: str) -> list[tuple[str, str]]:
