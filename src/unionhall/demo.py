@@ -120,6 +120,10 @@ def demo_prepare(
 
     result.logins.append(demo_admin_ensure(cfg))
     result.logins.extend(_demo_governance(cfg, manifest, say))
+    from unionhall.field.demo import demo_field_ensure
+
+    demo_field_ensure(say=say)
+    result.steps.append("field program: a script, a list and its turfs")
     return result
 
 
