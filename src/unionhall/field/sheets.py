@@ -126,6 +126,9 @@ class _FontFamily:
 # Where distributions put DejaVu (Debian/Ubuntu, Fedora, Arch, Alpine). Looked up by path,
 # not fc-list: no subprocess per render, and the same answer in a container without fontconfig.
 _SYSTEM_FONT_DIRS = (
+    # Shipped with Union Hall (Bitstream Vera licence, fonts/LICENSE-DejaVu.txt), so
+    # Vietnamese and other accented names print the same on every machine.
+    Path(__file__).resolve().parent / "fonts",
     Path("/usr/share/fonts/truetype/dejavu"),
     Path("/usr/share/fonts/dejavu-sans-fonts"),
     Path("/usr/share/fonts/TTF"),
