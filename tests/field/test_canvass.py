@@ -15,6 +15,7 @@ import json
 import re
 import uuid
 from collections.abc import Iterator
+from importlib import import_module
 from typing import Any
 
 import pytest
@@ -27,6 +28,7 @@ from unionhall.access.models import ApprovedUser, UsageEvent
 from unionhall.field.models import (
     ActivistCode,
     ContactResult,
+    ResultCode,
     SavedList,
     Script,
     ScriptQuestion,
@@ -58,9 +60,19 @@ def clear_field(wh: Warehouse) -> None:
         cur.execute(f"DELETE FROM {table}")
 
 
+def result_codes_ensure() -> None:
+    """The shared result codes, as their data migration makes them: a transactional
+    test earlier in the run (browser tests) flushes every table, migration data too."""
+    codes = import_module("unionhall.field.migrations.0002_result_codes").CODES
+    for order, (code, label, channel, contact, final) in enumerate(codes):
+        ResultCode.objects.get_or_create(code=code, defaults={"label": label, "channel": channel, "contact": contact,
+                                                             "final": final, "order": order})
+
+
 def build_field(wh: Warehouse) -> dict[str, Any]:
     """Committees, users, a script, a saved list cut into two turfs, and the persons
     behind them in the warehouse (person, list_person, turf_person)."""
+    result_codes_ensure()
     tree = committee_tree()
     clc = tree["clc"]
     canvasser = user_with("canvasser", clc, "walker")
@@ -313,6 +325,18 @@ def test_a_client_id_used_for_another_person_is_refused(field: dict[str, Any]) -
     post_results(c, [first])
     out = post_results(c, [item(103, turf=field["turf"], client_id=first["client_id"])]).json()["results"][0]
     assert out["status"] == "error" and "already used for another result" in out["message"]
+
+
+def test_a_busy_warehouse_asks_for_a_resend(field: dict[str, Any], monkeypatch: pytest.MonkeyPatch) -> None:
+    from unionhall.errors import WarehouseLocked
+    from unionhall.field.views import canvass
+
+    def busy(**_kw: Any) -> Any:
+        raise WarehouseLocked("the warehouse is busy with another process: try again in a minute")
+
+    monkeypatch.setattr(canvass, "contact_result_record", busy)
+    out = post_results(client_for(field["canvasser"]), [item(101, turf=field["turf"])]).json()["results"][0]
+    assert out["status"] == "error" and out["retry"] is True and "busy" in out["message"]
 
 
 def test_blocked_and_logged_out_accounts_get_403(field: dict[str, Any]) -> None:

@@ -28,7 +28,7 @@ from django.views.decorators.http import require_POST
 
 from unionhall.access.gate import access_block
 from unionhall.access.services import usage_record
-from unionhall.errors import ScopeError, UserError
+from unionhall.errors import ScopeError, UserError, WarehouseLocked
 from unionhall.field.models import ContactResult, ResultCode, SavedList, Script, Turf
 from unionhall.field.selectors import (
     field_committees,
@@ -221,6 +221,9 @@ def _record_item(user: Any, item: Any) -> dict[str, Any]:
             source=str(item.get("source") or ("canvass" if turf else "phone")),
             contacted_at=_when(item.get("contacted_at")), responses=responses, activist_codes=activist_codes,
             note=str(item.get("note") or ""), turf=turf, saved_list=saved_list)
+    except WarehouseLocked as exc:
+        # Not the result's fault: the page keeps it and sends it again later.
+        return {"client_id": client_id, "status": "error", "message": exc.message, "retry": True}
     except UserError as exc:
         return {"client_id": client_id, "status": "error", "message": exc.message}
     except IntegrityError:
@@ -228,14 +231,16 @@ def _record_item(user: Any, item: Any) -> dict[str, Any]:
         # original): the other request stored it first.
         if ContactResult.objects.filter(client_id=client_id.strip(), canvasser=user).exists():
             return {"client_id": client_id, "status": "duplicate"}
-        return {"client_id": client_id, "status": "error", "message": "this result could not be stored: send it again"}
+        return {"client_id": client_id, "status": "error", "message": "this result could not be stored: send it again",
+                "retry": True}
     return {"client_id": client_id, "status": "accepted" if created else "duplicate"}
 
 
 @require_POST
 def results_api(request: HttpRequest) -> JsonResponse:
     """`POST {"results": [...]}`: record each result separately and answer per item
-    `{"client_id", "status": "accepted" | "duplicate" | "error", "message"?}`.
+    `{"client_id", "status": "accepted" | "duplicate" | "error", "message"?, "retry"?}`
+    (`retry`: the error was not the result's, e.g. the warehouse was busy; send it again).
 
     Session and CSRF (the canvass page calls it); 403 with the reason for a blocked
     account or an expired session, 400 for a body that is not a batch."""

@@ -201,6 +201,8 @@
     }
   }
 
+  // Apply the server's answers to the queue. Returns why some results must wait for
+  // another try ("" when none must).
   function settle(batch, answered) {
     const byId = {};
     for (const r of answered) {
@@ -208,14 +210,15 @@
     }
     const gone = {};
     const errors = load("errors", []);
+    let wait = "";
     for (const entry of batch) {
       const r = byId[entry.item.client_id];
-      if (!r) {
-        continue; // not answered: stays queued
-      }
-      if (r.status === "accepted" || r.status === "duplicate") {
+      if (!r || r.retry) {
+        // Unanswered, or the server's trouble (not the result's): stays queued.
+        wait = (r && r.message) || "the server did not answer for every result";
+      } else if (r.status === "accepted" || r.status === "duplicate") {
         gone[entry.item.client_id] = true;
-      } else if (r.status === "error") {
+      } else {
         // Sending it again would get the same answer: show it to the canvasser instead.
         gone[entry.item.client_id] = true;
         errors.push({ client_id: entry.item.client_id, label: entry.label, result: entry.result,
@@ -226,6 +229,7 @@
     // Re-read: results tapped while the batch was out are in storage, not in `batch`.
     save("queue", load("queue", []).filter((e) => !gone[e.item.client_id]));
     save("errors", errors);
+    return wait;
   }
 
   function flush() {
@@ -250,9 +254,12 @@
             : "the server answered " + r.status);
           throw new Error(why);
         }
-        settle(batch, r.body.results);
-        problem = "";
-        retryDelay = RETRY_FIRST_MS;
+        problem = settle(batch, r.body.results);
+        if (problem) {
+          retryLater();
+        } else {
+          retryDelay = RETRY_FIRST_MS;
+        }
       })
       .catch((err) => {
         problem = navigator.onLine === false || err instanceof TypeError ? "no connection: will retry" : err.message;
@@ -307,9 +314,11 @@
     }));
   }
 
+  // A toggle button (a person, an answer, an activist code): aria-pressed shows it is on.
   function choice(action, attrs, label, on) {
-    return el("button", Object.assign({ type: "button", "data-action": action, "aria-pressed": String(on),
-                                        class: "cv-choice" }, attrs), label);
+    const cls = "cv-choice" + (attrs.class ? " " + attrs.class : "");
+    return el("button", Object.assign({}, attrs, { type: "button", "data-action": action,
+                                                   "aria-pressed": String(on), class: cls }), label);
   }
 
   function renderDoor(mine) {
@@ -338,6 +347,7 @@
       el("button", { type: "button", class: "cv-big cv-result", "data-action": "result", "data-code": c.code },
          c.label)));
     $("cv-nobody-home").hidden = !codeOf(data.nobody_home);
+    $("cv-nobody-home").textContent = Object.keys(visit).length ? "Nobody else home" : "Nobody home";
     renderScript();
   }
 
@@ -399,6 +409,7 @@
     $("cv-list").hidden = view !== "list";
     $("cv-toggle-list").setAttribute("aria-expanded", String(view === "list"));
     $("cv-toggle-list").textContent = view === "list" ? "Back to door" : "All doors";
+    $("cv-prev").hidden = $("cv-skip").hidden = view === "list"; // the list is for jumping
     $("cv-prev").disabled = pos <= 0 && view === "door";
     $("cv-skip").disabled = pos >= data.doors.length - 1 && view === "door";
     if (view === "door") {
@@ -416,7 +427,7 @@
   const actions = {
     person: (b) => { selected = Number(b.dataset.id); render(); },
     result: (b) => { const p = selectedPerson(); if (p) { record([p], codeOf(b.dataset.code)); } },
-    nobody: () => record(data.doors[pos].persons, codeOf(data.nobody_home)),
+    nobody: () => record(data.doors[pos].persons.filter((p) => !visit[p.person_id]), codeOf(data.nobody_home)),
     canvassed: () => { const p = selectedPerson(); if (p) { record([p], codeOf(data.canvassed)); } },
     answer: (b) => {
       if (answers[b.dataset.q] === b.dataset.r) {
@@ -434,7 +445,7 @@
       }
       renderScript();
     },
-    prev: () => goTo(view === "door" ? pos - 1 : pos),
+    prev: () => goTo(view === "door" ? pos - 1 : pos), // from "finished": the last door
     skip: () => goTo(view === "door" ? pos + 1 : pos),
     list: () => { view = view === "list" ? "door" : "list"; render(); window.scrollTo(0, 0); },
     jump: (b) => goTo(Number(b.dataset.index)),
@@ -459,18 +470,25 @@
   });
 
   // -- start -----------------------------------------------------------------------------
+  // Back at the door this phone was on, unless it has its result: then the next open one.
   function start() {
-    if (pos === null || pos >= data.doors.length || !data.doors.length) {
-      const first = data.doors.length ? nextOpen(-1) : -1;
-      if (first < 0) {
-        pos = 0;
-        view = data.doors.length ? "finished" : "door";
-        render();
-        return;
-      }
-      pos = first;
+    if (!data.doors.length) {
+      render();
+      return;
     }
-    goTo(pos);
+    const from = pos === null || pos >= data.doors.length ? -1 : pos;
+    if (from >= 0 && !doorDone(data.doors[from], recorded())) {
+      goTo(from);
+      return;
+    }
+    const open = nextOpen(from);
+    if (open < 0) {
+      pos = Math.max(from, 0);
+      view = "finished";
+      render();
+    } else {
+      goTo(open);
+    }
   }
 
   function fetchTurf() {
