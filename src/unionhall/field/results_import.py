@@ -39,6 +39,7 @@ import re
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field, replace
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -182,9 +183,17 @@ QUARANTINE_CODES: dict[str, str] = {
     "duplicate": "repeats an earlier row of the same file",
     "already_posted": "posted already by an earlier upload",
 }
-# Reader-level rejects (ragged rows, undecodable bytes...) keep ingest's codes.
 
 
+def quarantine_code_text(code: str) -> str:
+    """What a quarantine code means; reader-level rejects (ragged rows, undecodable
+    bytes...) keep ingest's codes and descriptions."""
+    from unionhall.ingest.quarantine import QUARANTINE_CODES as READER_CODES
+
+    return QUARANTINE_CODES.get(code) or READER_CODES.get(code, "")
+
+
+@lru_cache(maxsize=65536)  # result words, answers and names repeat on every row
 def _norm(text: str) -> str:
     """Lower case, punctuation to spaces, whitespace collapsed: how labels are compared."""
     return " ".join(re.sub(r"[^0-9a-z#]+", " ", text.casefold()).split())
@@ -583,7 +592,8 @@ class _RowChecker:
         self.c_activist = mapping.columns_for("activist_codes")
         self.answer_cols = [(c, r.custom_name or "") for c, r in mapping.columns.items() if r.field == ANSWER]
         self.now = timezone.now()
-        self.today = timezone.localdate()
+        self.tz = timezone.get_current_timezone()  # asked once: it costs a context lookup per call
+        self.today = self.now.astimezone(self.tz).date()
         ncols = len(header)
         self.header_need = max(2, -(-3 * ncols // 5)) if ncols > 1 else 1
         self.few = max(3, ncols // 3)
@@ -685,13 +695,14 @@ class _RowChecker:
                 row.problem("bad_date", c, f"{value[:40]!r} in column {c!r} is not a date (use e.g. 2026-03-04, "
                                            f"a {order} date, or 2026-03-04 14:05)")
             return
-        local_day = timezone.localtime(at).date()
+        local = at.astimezone(self.tz)
+        local_day = local.date()
         if local_day < _EARLIEST:
             row.problem("bad_date", c, f"{value[:40]!r} in column {c!r} is {local_day}, before "
                                        f"{_EARLIEST.year}: not the date of an attempt")
             return
         if (date_only and local_day > self.today) or (not date_only and at > self.now + _CLOCK_SLACK):
-            when = local_day.isoformat() if date_only else timezone.localtime(at).strftime("%Y-%m-%d %H:%M")
+            when = local_day.isoformat() if date_only else local.strftime("%Y-%m-%d %H:%M")
             row.problem("future_date", c, f"{value[:40]!r} in column {c!r} is {when}, in the future: check the "
                                           "date, and whether dates are month/day or day/month")
             return
@@ -1065,13 +1076,24 @@ def _raw_shown(user: Any, upload: ContactUpload) -> bool:
         upload.uploaded_by_id is not None and upload.uploaded_by_id == getattr(user, "pk", None))
 
 
-def _contact_quarantine(user: Any, upload: ContactUpload, wh: Warehouse | None) -> tuple[ibis.Table, bool]:
-    """The upload's quarantined rows for `user` (ScopeError unless the upload is one they
-    may see). The committee check decides, not person scope: these rows may name no
-    person, or one out of scope, and their reasons say no more than the file did."""
+def contact_quarantine_rows(*, user: Any, upload: ContactUpload, warehouse: Warehouse | None = None
+                            ) -> tuple[ibis.Table, bool]:
+    """The quarantined rows of one upload for `user`, and whether their raw text shows.
+
+    ScopeError, alike, for an upload that does not exist and one of a committee the user
+    does no field work for (unless they uploaded it). The committee decides, not person
+    scope: these rows may name no person, or one out of scope, and their reasons quote
+    no more than ids and codes. The raw text shows only as `_raw_shown` says.
+
+    This is a read of a person-bearing table for a user: it belongs in
+    `unionhall.access.gateway` beside `quarantine_rows` (see docs/field_results_notes.md);
+    it is here until the gateway has it.
+    """
+    if user is None or not getattr(user, "is_authenticated", False) or not user.is_active:
+        raise ScopeError("quarantined rows were requested without an authenticated, active user")
     if not contact_uploads_visible(user=user).filter(pk=upload.pk).exists():
         raise ScopeError("no such upload for this user")
-    q = (wh or get_warehouse()).unscoped_table("contact_quarantine")
+    q = (warehouse or get_warehouse()).unscoped_table("contact_quarantine")
     q = q.filter(q.upload_id == upload.pk)
     raw = _raw_shown(user, upload)
     return q.select("row_number", "column_name", "code", "reason",
@@ -1082,7 +1104,7 @@ def upload_quarantine_page(*, user: Any, upload: ContactUpload, page: int = 1, w
                            ) -> tuple[list[dict[str, Any]], int, bool]:
     """One page of an upload's quarantine, in file order: (rows, total, raw shown?).
     Logged with the rows shown."""
-    q, raw = _contact_quarantine(user, upload, warehouse)
+    q, raw = contact_quarantine_rows(user=user, upload=upload, warehouse=warehouse)
     total = int(q.count().execute())
     rows = q.order_by(["row_number", "code"]).limit(QUARANTINE_PAGE, offset=max(0, page - 1) * QUARANTINE_PAGE)
     out = rows.to_pyarrow().to_pylist()
@@ -1094,7 +1116,7 @@ def upload_quarantine_page(*, user: Any, upload: ContactUpload, page: int = 1, w
 def upload_quarantine_by_code(*, user: Any, upload: ContactUpload, warehouse: Warehouse | None = None
                               ) -> list[tuple[str, int]]:
     """How many quarantined rows per code, most first."""
-    q, _ = _contact_quarantine(user, upload, warehouse)
+    q, _ = contact_quarantine_rows(user=user, upload=upload, warehouse=warehouse)
     rows = q.group_by("code").aggregate(n=q.count()).order_by([ibis.desc("n"), "code"]).to_pyarrow().to_pylist()
     return [(str(r["code"]), int(r["n"])) for r in rows]
 
@@ -1106,7 +1128,7 @@ def upload_quarantine_rows(*, user: Any, upload: ContactUpload, warehouse: Wareh
                            ) -> Iterator[tuple[Any, ...]]:
     """Every quarantined row of an upload, in file order, streamed (ScopeError at once
     when the user may not see them). Logged as an export."""
-    q, _ = _contact_quarantine(user, upload, warehouse)
+    q, _ = contact_quarantine_rows(user=user, upload=upload, warehouse=warehouse)
     q = q.order_by(["row_number", "code"])
     usage_record(user=user, action="export", persons=int(q.count().execute()), committee=upload.committee,
                  detail={"kind": "contact quarantine download", "contact_upload": upload.pk})

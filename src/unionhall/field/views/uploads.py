@@ -19,12 +19,12 @@ from unionhall.field.models import ContactUpload
 from unionhall.field.results_import import (
     ANSWER,
     CHANNELS,
-    QUARANTINE_CODES,
     QUARANTINE_CSV_HEADER,
     QUARANTINE_PAGE,
     RESULT_FIELDS,
     contact_upload_get,
     contact_uploads_visible,
+    quarantine_code_text,
     result_mapping_resolve,
     results_import_submit,
     results_upload_create,
@@ -164,7 +164,7 @@ def upload_detail(request: HttpRequest, upload_id: int) -> HttpResponse:
     return render(request, "field/uploads_detail.html", {
         "upload": up, "rows": rows, "total": total, "raw_shown": raw, "page": page, "pages": pages,
         "prev": page - 1 if page > 1 else None, "next": page + 1 if page < pages else None,
-        "by_code": [(code, n, QUARANTINE_CODES.get(code, "")) for code, n in by_code], "mapping": mapping,
+        "by_code": [(code, n, quarantine_code_text(code)) for code, n in by_code], "mapping": mapping,
         "job": up.job, "own_job": own_job})
 
 
