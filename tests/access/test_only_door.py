@@ -38,6 +38,7 @@ SYSTEM_MODULES = {
     "field/schema.py": "migrations",
     "field/facts.py": "the targeting attributes kept by every voter, history, absentee and identity load",
     "field/store.py": "writes list snapshots, turf membership and contact history (read through the gateway)",
+    "field/results_import.py": "the vendor result import job: resolves ids over every person, writes quarantine",
     "ingest/services.py": "the member import job writes member records and quarantine",
     "elections/voterfile.py": "the voter-file import job",
     "elections/vendor.py": "the other-states / vendor voter-file import job",

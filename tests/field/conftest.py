@@ -43,9 +43,13 @@ def field_state(tmp_path_factory: pytest.TempPathFactory, django_db_setup: Any,
         for f in manifest["member_files"]:
             _run(wh, "ingest.import_members", path=str(out / f["path"]), source=f["slug"])
         _run(wh, "identity.match")
+        from unionhall.ingest.models import ImportRun, Source
         from unionhall.jobs.models import Job
 
-        Job.objects.all().delete()  # set-up, not part of any test (they outlive the tests' transactions)
+        # Set-up, not part of any test: these rows would outlive the tests' transactions.
+        ImportRun.objects.all().delete()
+        Source.objects.all().delete()
+        Job.objects.all().delete()
     wh.close()
     return {"path": path, "dir": out, "manifest": manifest}
 

@@ -534,6 +534,32 @@ def quarantine_rows(
     return rows.filter(ibis.literal(managed, type="array<string>").contains(rows.source))
 
 
+def contact_quarantine_rows(
+    *, user: Any, upload_id: int, committee_id: int, uploaded_by_id: int | None,
+    warehouse: Warehouse | None = None,
+) -> tuple[ir.Table, bool]:
+    """The quarantined rows of one vendor result upload, and whether their raw text
+    shows: for the field roles (administrator, data manager, organizer) of the upload's
+    committee and its uploader; ScopeError, alike, for everyone else and for an upload
+    that does not exist. A raw row may hold any column the vendor sent back and cannot
+    be masked: it shows only to the uploader and platform administrators; the others see
+    the row number, column, code and reason (which quote only ids, codes and dates)."""
+    from unionhall.access.models import RoleGrant
+
+    user_paths(user)  # the account checks
+    field_roles = (RoleGrant.Role.ADMINISTRATOR, RoleGrant.Role.DATA_MANAGER, RoleGrant.Role.ORGANIZER)
+    uploader = uploaded_by_id is not None and uploaded_by_id == user.pk
+    if not (user.is_superuser or uploader or RoleGrant.objects.filter(
+            user=user, committee_id=committee_id, role__in=field_roles).exists()):
+        raise ScopeError("contact quarantine is for the committee's organizers and the uploader")
+    wh = warehouse or get_warehouse()
+    q = wh.unscoped_table("contact_quarantine")
+    q = q.filter(q.upload_id == upload_id)
+    raw = bool(user.is_superuser or uploader)
+    return q.select("row_number", "column_name", "code", "reason",
+                    raw=q.raw if raw else ibis.null("string")), raw
+
+
 def identity_pairs(*, user: Any, warehouse: Warehouse | None = None) -> ir.Table:
     """Candidate pairs of records (identity review) whose two records the user may see
     as a data manager or administrator: a member record where their scope shows that

@@ -182,6 +182,7 @@ CAPABILITY_CLI_MODULES = (
     "unionhall.ingest.cli",
     "unionhall.elections.cli",
     "unionhall.identity.cli",
+    "unionhall.field.cli",
 )
 
 

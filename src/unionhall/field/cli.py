@@ -1,4 +1,5 @@
-"""`unionhall import results`: a vendor's result file in, its reconciliation printed."""
+"""Field commands: `unionhall import results` (a vendor's result file in, its
+reconciliation printed) and `unionhall import address-points` (coordinates for doors)."""
 
 from __future__ import annotations
 
@@ -79,6 +80,28 @@ def import_results(
     out_console.print("\n".join(lines), highlight=False)
 
 
+def import_address_points(
+    file: Annotated[Path, typer.Argument(help="An address points CSV (state, county or geocoder output).")],
+    json: Annotated[bool, typer.Option("--json", help="Print the counts as one JSON object.")] = False,
+) -> None:
+    """Load the coordinates of street addresses (doors take theirs from here); replaces
+    the points of the ZIP codes the file covers."""
+    from unionhall.cli._runtime import out_console, run_job_foreground, setup_django
+
+    if not file.is_file():
+        raise UserError(f"{file}: file not found; check the path")
+    setup_django()
+    job = run_job_foreground("field.import_address_points", {"path": str(file.resolve())}, quiet=json)
+    r = job.result
+    if json:
+        print(jsonlib.dumps(r))
+        return
+    out_console.print(f"{file.name}: {r['rows_read']:,} rows read, {r['rows_loaded']:,} loaded over "
+                      f"{r['zip_codes']:,} ZIP codes, {r['rows_skipped']:,} not loaded "
+                      f"{r['skipped_by_reason'] or ''}")
+
+
 def register(app: typer.Typer, import_app: typer.Typer) -> None:
     del app
     import_app.command("results")(import_results)
+    import_app.command("address-points")(import_address_points)

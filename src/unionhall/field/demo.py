@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+import ibis
 from django.contrib.auth import get_user_model
 
 from unionhall.access.models import Committee
@@ -22,9 +23,9 @@ LIST_NAME = "GOTV doors: registered, not yet voted"
 
 def demo_field_ensure(*, say: Callable[[str], None] = lambda _: None) -> dict[str, Any]:
     """Create the demo's script, list and turfs (see the module docstring)."""
+    from unionhall.access.gateway import person_base
     from unionhall.field import scripts, services
     from unionhall.jobs.runner import job_run
-    from unionhall.warehouse import get_warehouse
 
     users = get_user_model().objects
     organizer = users.filter(username="organizer-clc").first()
@@ -54,15 +55,14 @@ def demo_field_ensure(*, say: Callable[[str], None] = lambda _: None) -> dict[st
             questions=[support, ride], activist_codes=[volunteer])
     saved = SavedList.objects.filter(committee=clc, name=LIST_NAME).first()
     if saved is None:
-        wh = get_warehouse()
-        row = wh.cursor().execute(
-            "SELECT county, precinct FROM person WHERE state = ? AND county IN (SELECT unnest(?)) AND precinct IS NOT "
-            "NULL AND walkable GROUP BY 1, 2 ORDER BY count(*) DESC, 1, 2 LIMIT 1", [clc.state, clc.counties]
-        ).fetchone()
-        if row is None:
+        t = person_base(user=organizer)  # the organizer's own scope: the CLC's counties
+        t = t.filter(t.precinct.notnull() & t.walkable.fill_null(False))
+        top = (t.group_by(["county", "precinct"]).aggregate(n=t.count())
+               .order_by([ibis.desc("n"), "county", "precinct"]).limit(1).to_pyarrow().to_pylist())
+        if not top:
             return {}
-        definition = ListDefinition(precincts=(f"{row[0]}|{row[1]}",), registered=True, ballot="not_voted",
-                                    walkable_only=True)
+        definition = ListDefinition(precincts=(f"{top[0]['county']}|{top[0]['precinct']}",), registered=True,
+                                    ballot="not_voted", walkable_only=True)
         saved = services.saved_list_create(user=organizer, name=LIST_NAME, committee=clc, definition=definition)
         job = job_run(job=services.turf_cut_submit(user=organizer, saved_list=saved, target_doors=40))
         if job.status != "succeeded":

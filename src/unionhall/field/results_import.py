@@ -71,7 +71,7 @@ from unionhall.ingest.standardize import _TOTALS_RE  # ingest's footer pattern: 
 from unionhall.ingest.standardize.dates import parse_date
 from unionhall.ingest.standardize.text import collapse, is_null
 from unionhall.jobs.runner import JobContext
-from unionhall.warehouse import Warehouse, get_warehouse
+from unionhall.warehouse import Warehouse
 
 JOB_KIND = "field.import_results"
 CHANNELS = ("phone", "door", "mail", "text")
@@ -1068,36 +1068,14 @@ def vendors_known(*, user: Any) -> list[str]:
     return sorted({n for n in names}, key=str.casefold)
 
 
-def _raw_shown(user: Any, upload: ContactUpload) -> bool:
-    """A raw row cannot be masked (it may hold any column the vendor sent back), so it
-    shows only to whoever uploaded the file and to platform administrators; everyone
-    else of the committee sees the row number, column, code and reason."""
-    return bool(getattr(user, "is_superuser", False)) or (
-        upload.uploaded_by_id is not None and upload.uploaded_by_id == getattr(user, "pk", None))
-
-
 def contact_quarantine_rows(*, user: Any, upload: ContactUpload, warehouse: Warehouse | None = None
                             ) -> tuple[ibis.Table, bool]:
-    """The quarantined rows of one upload for `user`, and whether their raw text shows.
+    """The quarantined rows of one upload for `user`, and whether their raw text shows
+    (the gateway decides: `access.gateway.contact_quarantine_rows`)."""
+    from unionhall.access.gateway import contact_quarantine_rows as gateway_rows
 
-    ScopeError, alike, for an upload that does not exist and one of a committee the user
-    does no field work for (unless they uploaded it). The committee decides, not person
-    scope: these rows may name no person, or one out of scope, and their reasons quote
-    no more than ids and codes. The raw text shows only as `_raw_shown` says.
-
-    This is a read of a person-bearing table for a user: it belongs in
-    `unionhall.access.gateway` beside `quarantine_rows` (see docs/field_results_notes.md);
-    it is here until the gateway has it.
-    """
-    if user is None or not getattr(user, "is_authenticated", False) or not user.is_active:
-        raise ScopeError("quarantined rows were requested without an authenticated, active user")
-    if not contact_uploads_visible(user=user).filter(pk=upload.pk).exists():
-        raise ScopeError("no such upload for this user")
-    q = (warehouse or get_warehouse()).unscoped_table("contact_quarantine")
-    q = q.filter(q.upload_id == upload.pk)
-    raw = _raw_shown(user, upload)
-    return q.select("row_number", "column_name", "code", "reason",
-                    raw=q.raw if raw else ibis.null("string")), raw
+    return gateway_rows(user=user, upload_id=upload.pk, committee_id=upload.committee_id,
+                        uploaded_by_id=upload.uploaded_by_id, warehouse=warehouse)
 
 
 def upload_quarantine_page(*, user: Any, upload: ContactUpload, page: int = 1, warehouse: Warehouse | None = None

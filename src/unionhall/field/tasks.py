@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from unionhall.field import results_tasks  # noqa: F401  (registers field.import_results)
 from unionhall.jobs.registry import after_jobs, job_kind
 from unionhall.jobs.runner import JobContext
 
