@@ -72,8 +72,10 @@ def tree(field_wh: Warehouse, field_state: dict[str, Any]) -> dict[str, Any]:
     """Committees over the loaded state: the national office, the state federation, a CLC
     of its two biggest counties, every affiliate (the first shares names and addresses
     with the federation), and a local of the first affiliate."""
+    from tests.field.test_canvass import result_codes_ensure
     from unionhall.access.models import Committee, DataAgreement
 
+    result_codes_ensure()  # a transactional test earlier in the run flushes migration data
     cur = field_wh.cursor()
     counties = [r[0] for r in cur.execute(
         "SELECT county FROM person WHERE state = 'NC' AND county IS NOT NULL GROUP BY 1 ORDER BY count(*) DESC, 1 "

@@ -197,9 +197,10 @@ def test_turf_data_in_walk_order_with_names_and_ages_only(field: dict[str, Any])
     assert [d["address"] for d in data["doors"]] == ["10 ELM ST", "12 ELM ST", "14 ELM ST"]
     assert [[p["name"] for p in d["persons"]] for d in data["doors"]] == [["Ana Diaz", "Bo Diaz"], ["Cy Ng"],
                                                                           ["Di Ray"]]
-    assert data["doors"][0]["persons"][0] == {"person_id": 101, "name": "Ana Diaz", "age": 34, "latest": None}
+    assert data["doors"][0]["persons"][0] == {"person_id": "101", "name": "Ana Diaz", "age": 34, "latest": None}
     assert "5550101" not in resp.content.decode()  # no phone numbers at the door
     assert data["script"] == {
+        "id": data["script"]["id"], "name": "Contract doors",
         "intro": "Hi, I'm with the Triangle CLC.", "closing": "Thank you for your time!",
         "questions": [{"code": "support", "text": "Will you vote yes on the contract?",
                        "responses": [{"code": "1", "label": "Yes"}, {"code": "2", "label": "No"}]}],

@@ -52,19 +52,10 @@ CANVASSED = "CV"
 
 
 def _script_payload(script: Script | None) -> dict[str, Any] | None:
-    """What a script says and asks, as plain data.
+    """What a script says and asks, as plain data (None without a script)."""
+    from unionhall.field.scripts import script_payload
 
-    Stand-in for `unionhall.field.scripts.script_payload` (being written elsewhere):
-    the same dict, so that call can replace this one."""
-    if script is None:
-        return None
-    questions = [
-        {"code": sq.question.code, "text": sq.question.text,
-         "responses": [{"code": r.code, "label": r.label} for r in sq.question.responses.all()]}
-        for sq in script.script_questions.select_related("question").prefetch_related("question__responses")
-    ]
-    return {"intro": script.intro, "closing": script.closing, "questions": questions,
-            "activist_codes": [a.name for a in script.activist_codes.all()]}
+    return None if script is None else script_payload(script)
 
 
 def _result_codes(channel: str) -> list[dict[str, Any]]:
@@ -153,7 +144,8 @@ def canvass_data(request: HttpRequest, turf_id: int) -> JsonResponse:
         "doors": [{
             "door_id": d["door_id"], "seq": d["seq"], "address": d["address"], "unit": d["unit"],
             "city": d["city"], "zip5": d["zip5"],
-            "persons": [{"person_id": p["person_id"], "name": _name(p), "age": p.get("age"),
+            # Person ids are 64-bit: as text, or JavaScript rounds them past 2**53.
+            "persons": [{"person_id": str(p["person_id"]), "name": _name(p), "age": p.get("age"),
                          "latest": p["latest"] and {k: p["latest"][k] for k in ("code", "label", "at")}}
                         for p in d["persons"]],
         } for d in doors],

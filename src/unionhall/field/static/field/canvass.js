@@ -425,7 +425,7 @@
   }
 
   const actions = {
-    person: (b) => { selected = Number(b.dataset.id); render(); },
+    person: (b) => { selected = b.dataset.id; render(); },  // ids are text: 64-bit, past JavaScript's exact integers
     result: (b) => { const p = selectedPerson(); if (p) { record([p], codeOf(b.dataset.code)); } },
     nobody: () => record(data.doors[pos].persons.filter((p) => !visit[p.person_id]), codeOf(data.nobody_home)),
     canvassed: () => { const p = selectedPerson(); if (p) { record([p], codeOf(data.canvassed)); } },
