@@ -128,7 +128,9 @@ def field(process_warehouse: Warehouse) -> Iterator[dict[str, Any]]:
     clear_field(process_warehouse)
 
 
-def client_for(user: Any, *, verified: bool = False, csrf: bool = False) -> Client:
+def client_for(user: Any, *, verified: bool = True, csrf: bool = False) -> Client:
+    """A client logged in as `user`, with the second factor entered (canvassers need it
+    too: they see the names and addresses of their turfs)."""
     c = Client(enforce_csrf_checks=csrf)
     if verified:
         login_verified(c, user)
@@ -342,6 +344,8 @@ def test_a_busy_warehouse_asks_for_a_resend(field: dict[str, Any], monkeypatch: 
 
 def test_blocked_and_logged_out_accounts_get_403(field: dict[str, Any]) -> None:
     user = field["canvasser"]
+    unverified = client_for(user, verified=False)
+    assert "two-factor" in post_results(unverified, [item(101, turf=field["turf"])]).json()["detail"]
     ApprovedUser.objects.create(user=user, deactivated_at=timezone.now())
     c = client_for(user)
     resp = post_results(c, [item(101, turf=field["turf"])])

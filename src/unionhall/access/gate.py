@@ -26,9 +26,10 @@ def current_agreement() -> AgreementText | None:
 
 
 def needs_two_factor(user: Any) -> bool:
-    """Every role that sees member data needs 2FA (platform administrators too)."""
+    """Every role that sees member data needs 2FA (platform administrators too;
+    canvassers, who see the names, addresses and ages of their turfs)."""
     return bool(getattr(user, "is_superuser", False)) or RoleGrant.objects.filter(
-        user=user, role__in=PERSON_ROLES
+        user=user, role__in=[*PERSON_ROLES, RoleGrant.Role.CANVASSER]
     ).exists()
 
 

@@ -216,3 +216,39 @@ def list_builder_options(*, user: Any, warehouse: Warehouse | None = None) -> di
         "activist_codes": sorted(set(ActivistCode.objects.filter(committee__in=committees)
                                      .values_list("name", flat=True))),
     }
+
+
+def turf_progress(*, user: Any, turf: Turf) -> int:
+    """Doors of the turf where at least one person has a result recorded on it.
+
+    Reads only door ids through the canvass door, and is not logged: it shows counts,
+    no person."""
+    done = list(ContactResult.objects.filter(turf=turf).values_list("person_id", flat=True).distinct())
+    if not done:
+        return 0
+    t = turf_persons(user=user, turf=turf)
+    return int(t.filter(t.person_id.isin(done)).door_id.nunique().execute())
+
+
+def phone_bank_next(*, user: Any, saved_list: SavedList, after: int | None) -> tuple[dict[str, Any] | None, int]:
+    """The next person of the list with a phone number the user may see who has not been
+    called on this list yet (after person `after`, wrapping round), and how many are
+    left. Logged as a person view when there is one."""
+    called = list(ContactResult.objects.filter(saved_list=saved_list, channel=ContactResult.Channel.PHONE)
+                  .values_list("person_id", flat=True).distinct())
+    t = saved_list_persons(user=user, saved_list=saved_list)
+    t = t.filter(t.phone.notnull())  # a masked phone is null here: nobody to call
+    if called:
+        t = t.filter(~t.person_id.isin(called))
+    left = int(t.count().execute())
+    fields = ["person_id", "first_name", "last_name", "suffix", "phone", "age", "addr_line1", "city"]
+    row = None
+    if left:
+        if after is not None:
+            rows = t.filter(t.person_id > after).select(*fields).order_by("person_id").limit(1).to_pyarrow().to_pylist()
+            row = rows[0] if rows else None
+        if row is None:
+            row = t.select(*fields).order_by("person_id").limit(1).to_pyarrow().to_pylist()[0]
+        usage_record(user=user, action="person_view", persons=1, committee=saved_list.committee,
+                     detail={"list": saved_list.pk, "page": "phone bank", "person": row["person_id"]})
+    return row, left

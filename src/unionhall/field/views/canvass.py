@@ -27,15 +27,13 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from unionhall.access.gate import access_block
-from unionhall.access.services import usage_record
 from unionhall.errors import ScopeError, UserError, WarehouseLocked
-from unionhall.field.models import ContactResult, ResultCode, SavedList, Script, Turf
+from unionhall.field import selectors
+from unionhall.field.models import ContactResult, ResultCode, Script, Turf
 from unionhall.field.selectors import (
     field_committees,
-    saved_list_persons,
     saved_lists_visible,
     turf_doors,
-    turf_persons,
 )
 from unionhall.field.services import contact_result_record
 from unionhall.web.decorators import member_data_view
@@ -81,18 +79,6 @@ def _turf_get(user: Any, turf_id: int) -> Turf:
     return turf
 
 
-def _doors_done(user: Any, turf: Turf) -> int:
-    """Doors of the turf where at least one person has a result recorded on it.
-
-    Reads only door ids through the canvass door, and is not logged: it shows counts,
-    no person. (Belongs in `field.selectors` as `turf_progress`; here until then.)"""
-    done = list(ContactResult.objects.filter(turf=turf).values_list("person_id", flat=True).distinct())
-    if not done:
-        return 0
-    t = turf_persons(user=user, turf=turf)
-    return int(t.filter(t.person_id.isin(done)).door_id.nunique().execute())
-
-
 def _name(p: dict[str, Any]) -> str:
     return " ".join(str(p[k]) for k in ("first_name", "last_name", "suffix") if p.get(k)) or "(name not shown)"
 
@@ -109,7 +95,7 @@ def my_turfs(request: HttpRequest) -> HttpResponse:
     """The turfs assigned to me, in any committee, with doors done of total."""
     turfs = list(Turf.objects.filter(canvasser_id=request.user.pk).select_related("cut__saved_list__committee", "script")
                  .order_by("cut__saved_list__committee__name", "name"))
-    rows = [{"turf": t, "done": _doors_done(request.user, t)} for t in turfs]
+    rows = [{"turf": t, "done": selectors.turf_progress(user=request.user, turf=t)} for t in turfs]
     return render(request, "field/canvass_turfs.html", {"rows": rows})
 
 
@@ -257,30 +243,6 @@ def results_api(request: HttpRequest) -> JsonResponse:
 # -- the phone-bank page -----------------------------------------------------------------
 
 
-def _next_to_call(user: Any, saved_list: SavedList, after: int | None) -> tuple[dict[str, Any] | None, int]:
-    """The next person of the list with a phone number the user may see who has not been
-    called on this list yet (after person `after`, wrapping round), and how many are
-    left. Logged as a person view when there is one. (Belongs in `field.selectors`.)"""
-    called = list(ContactResult.objects.filter(saved_list=saved_list, channel=ContactResult.Channel.PHONE)
-                  .values_list("person_id", flat=True).distinct())
-    t = saved_list_persons(user=user, saved_list=saved_list)
-    t = t.filter(t.phone.notnull())  # a masked phone is null here: nobody to call
-    if called:
-        t = t.filter(~t.person_id.isin(called))
-    left = int(t.count().execute())
-    fields = ["person_id", "first_name", "last_name", "suffix", "phone", "age", "addr_line1", "city"]
-    row = None
-    if left:
-        if after is not None:
-            rows = t.filter(t.person_id > after).select(*fields).order_by("person_id").limit(1).to_pyarrow().to_pylist()
-            row = rows[0] if rows else None
-        if row is None:
-            row = t.select(*fields).order_by("person_id").limit(1).to_pyarrow().to_pylist()[0]
-        usage_record(user=user, action="person_view", persons=1, committee=saved_list.committee,
-                     detail={"list": saved_list.pk, "page": "phone bank", "person": row["person_id"]})
-    return row, left
-
-
 def _phone_display(e164: str) -> str:
     try:
         return phonenumbers.format_number(phonenumbers.parse(e164, "US"), phonenumbers.PhoneNumberFormat.NATIONAL)
@@ -324,7 +286,8 @@ def phone_bank(request: HttpRequest, list_id: int) -> HttpResponse:
                              else "That call was already recorded.")
             return redirect(here)
     try:
-        person, left = _next_to_call(request.user, saved_list, _int_or_none(request.GET.get("after"), "after"))
+        person, left = selectors.phone_bank_next(
+            user=request.user, saved_list=saved_list, after=_int_or_none(request.GET.get("after"), "after"))
     except UserError:
         raise Http404("No such person") from None
     return render(request, "field/canvass_phone.html", {
