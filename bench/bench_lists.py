@@ -7,13 +7,14 @@ against the same counts on the unscoped person table (issue 11).
 The user is a central labor council organizer (geography + a data agreement + the
 voters of its counties: the most involved scope). The five filters are the ones an
 organizer sets first: counties, party, an age range, voted in at least 2 of the last
-generals, walkable doors only. A scoped run is what the builder's count endpoint does
-on each filter change: the account and scope checks (app database), then the query,
-compiled once per scope and definition (`gateway.run_cached`). The unscoped baseline
-runs the same aggregate compiled once. Runs alternate in one process on one warehouse;
-the ratio is the figure to compare (target <= 1.2), and the scoped median should stay
-under 50 ms. The first count of a new filter set (building and compiling the scoped
-query) is printed on its own.
+generals, walkable doors only. Three runs alternate in one process on one warehouse:
+the unscoped aggregate (compiled once), the scoped aggregate's query (compiled once:
+the cost of the scope in the query, the ratio bench_scope.py reports too; target <=
+1.2), and the whole scoped request as the builder's count endpoint runs it on each
+filter change (the account and scope checks in the app database, then the query,
+compiled once per scope and definition by `gateway.run_cached`; target <= 50 ms
+median). The first count of a new filter set (building and compiling the scoped query)
+is printed on its own.
 """
 
 from __future__ import annotations
@@ -101,19 +102,25 @@ def main() -> None:
         # The same pipeline without the scope: the query compiled once, then executed.
         return _counts(wh.cursor().execute(unscoped_sql).fetchone())
 
-    def scoped() -> ListCounts:
+    def scoped_request() -> ListCounts:
         # What the builder's count endpoint runs for each filter change: the account and
-        # scope checks, then the query (compiled once per scope and definition).
+        # scope checks (app database), then the query, compiled once per scope and
+        # definition.
         return list_counts(user=user, definition=definition, warehouse=wh)
 
     t0 = time.perf_counter()
     first = counts_of(list_table(user=user, definition=definition, warehouse=wh))
     cold_ms = (time.perf_counter() - t0) * 1000
-    runs = {"unscoped": unscoped, "scoped": scoped}
+    scoped_sql = str(wh.backend.compile(_counts_expr(list_table(user=user, definition=definition, warehouse=wh))))
+
+    def scoped_query() -> ListCounts:
+        return _counts(wh.cursor().execute(scoped_sql).fetchone())
+
+    runs = {"unscoped": unscoped, "scoped query": scoped_query, "scoped request": scoped_request}
     wall: dict[str, list[float]] = {k: [] for k in runs}
     cpu: dict[str, list[float]] = {k: [] for k in runs}
     counts = {k: f() for k, f in runs.items()}  # warm up (and the first compile of the scoped query)
-    assert counts["scoped"] == first
+    assert counts["scoped request"] == counts["scoped query"] == first
     for i in range(args.repeat):
         for name in (list(runs) if i % 2 == 0 else list(reversed(runs))):
             w0, c0 = time.perf_counter(), _cpu()
@@ -124,14 +131,17 @@ def main() -> None:
     med_cpu = {k: statistics.median(v) * 1000 for k, v in cpu.items()}
     for name in runs:
         c = counts[name]
-        print(f"{name + ' 5-filter list counts:':30s}{c.people:>9,} people, {c.households:>8,} households, "
+        print(f"{name + ' 5-filter list counts:':36s}{c.people:>9,} people, {c.households:>8,} households, "
               f"{c.doors:>8,} doors; median {med[name]:6.1f} ms (CPU {med_cpu[name]:6.1f} ms)")
     print(f"the first count of a new filter set (builds and compiles the scoped query): {cold_ms:.1f} ms")
     print(f"load average: {' '.join(f'{x:.2f}' for x in os.getloadavg())} on {os.cpu_count()} CPUs")
-    ratio, ratio_cpu = med["scoped"] / med["unscoped"], med_cpu["scoped"] / med_cpu["unscoped"]
-    print(f"ratio scoped / unscoped: {ratio:.2f} wall clock, {ratio_cpu:.2f} CPU   (target <= 1.2)")
-    ok = med["scoped"] <= 50 and min(ratio, ratio_cpu) <= 1.2
-    print(f"target <= 50 ms median and scoped/unscoped <= 1.2: {'met' if ok else 'NOT met'}")
+    q, q_cpu = med["scoped query"] / med["unscoped"], med_cpu["scoped query"] / med_cpu["unscoped"]
+    r, r_cpu = med["scoped request"] / med["unscoped"], med_cpu["scoped request"] / med_cpu["unscoped"]
+    print(f"ratio scoped / unscoped, the query:   {q:.2f} wall clock, {q_cpu:.2f} CPU   (target <= 1.2)")
+    print(f"ratio scoped / unscoped, the request: {r:.2f} wall clock, {r_cpu:.2f} CPU   "
+          f"(adds the account and scope checks, {med['scoped request'] - med['scoped query']:.1f} ms)")
+    ok = med["scoped request"] <= 50 and min(q, q_cpu) <= 1.2
+    print(f"target <= 50 ms median (request) and scoped/unscoped <= 1.2 (query): {'met' if ok else 'NOT met'}")
 
 
 def _cpu() -> float:

@@ -242,7 +242,10 @@ def _row_wise(pred: ops.Value, proj: ops.Project) -> bool:
 
 def _grants(rows: ir.Table, paths: Sequence[Any], bits: Mapping[str, int]) -> dict[str, bool | ir.BooleanValue]:
     """For each field group: True (every path grants it), False (none does), or the
-    test that a path granting it takes the row's person."""
+    test that a path granting it takes the row's person. `rows` have passed the row
+    filter: when every path has the same geography, the rows are in it, and the test
+    need not check it again (one membership test per row instead of three)."""
+    one_geography = len(_by_geo(paths)) == 1
     out: dict[str, bool | ir.BooleanValue] = {}
     for group in GROUPS:
         granting = [p for p in paths if group in p.fields]
@@ -251,7 +254,7 @@ def _grants(rows: ir.Table, paths: Sequence[Any], bits: Mapping[str, int]) -> di
         elif not granting:
             out[group] = False
         else:
-            out[group] = _on(rows, granting, bits)
+            out[group] = _who(rows, granting, bits) if one_geography else _on(rows, granting, bits)
     return out
 
 
