@@ -11,7 +11,7 @@ so they are drawn once into a PDF form XObject and stamped per row (one `Do` ope
 instead of ~20 circles), which keeps both the time and the file size close to plain text.
 Text stays real text, so `pdftotext` reads names and addresses in walk order.
 
-Layout decisions are written up in docs/field_sheets_notes.md.
+Layout decisions are written up in docs/field.md ("Walk and call sheets: layout decisions").
 """
 
 from __future__ import annotations

@@ -81,7 +81,7 @@ M_PER_DEG_LON_EQUATOR = 111_320.0
 SEGMENT_GAP_M = 1_000.0
 # Blocks whose centre is this close to a cut line are ordered along the line (see _bisect).
 CUT_BAND_M = 30.0
-# Cut scoring (_best_split), chosen by measuring four geographies (docs/field_turf_notes.md):
+# Cut scoring (_best_split), chosen by measuring four geographies (docs/field.md, "Turf cutting: how it was chosen"):
 # a side's squared-distance sum is divided by (its turfs) ** SPLIT_EXPONENT; a scored cut
 # replaces plain halving only when it scores below SPLIT_MARGIN times the halving's score;
 # k1 stays within SPLIT_MIN_SHARE of either end so the recursion stays O(log k) deep.
