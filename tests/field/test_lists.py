@@ -271,3 +271,23 @@ def test_a_canvasser_sees_the_turf_without_phones_and_another_sees_nobody(field_
     outsider = user_with("canvasser", tree["affiliate"], "elsewhere")
     with pytest.raises(UserError, match="holds no role in"):
         services.turf_assign(user=organizer, turf=turf, canvasser=outsider, script=None)
+
+
+def test_the_cut_page_moves_a_door_by_its_walk_sheet_number_and_draws_the_map(
+        client: Client, field_wh: Warehouse, tree: dict[str, Any]) -> None:
+    organizer, _saved, job = _cut(field_wh, tree)
+    cut_id = job.result["cut"]
+    login_verified(client, organizer)
+    page = client.get(f"/field/cuts/{cut_id}/")
+    assert page.status_code == 200 and page.content.count(b"<polyline") == job.result["turfs"]
+    before = dict(Turf.objects.filter(cut_id=cut_id).values_list("number", "doors"))
+    door = _one(field_wh, "SELECT door_id FROM turf_person WHERE cut_id = ? AND turf_no = 1 AND seq = 3", [cut_id])
+    moved = client.post(f"/field/cuts/{cut_id}/edit", {"action": "move", "from_turf": "1", "to_turf": "2", "seq": "3"},
+                        follow=True)
+    assert b"Moved 1 door." in moved.content
+    after = dict(Turf.objects.filter(cut_id=cut_id).values_list("number", "doors"))
+    assert (after[1], after[2]) == (before[1] - 1, before[2] + 1)
+    assert _one(field_wh, "SELECT DISTINCT turf_no FROM turf_person WHERE cut_id = ? AND door_id = ?",
+                [cut_id, door]) == 2
+    refused = client.post(f"/field/cuts/{cut_id}/edit", {"action": "merge", "keep": "1", "merge": "x"}, follow=True)
+    assert b"whole numbers" in refused.content

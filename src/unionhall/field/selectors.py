@@ -108,6 +108,13 @@ def cut_doors_frame(*, user: Any, cut: TurfCut, warehouse: Warehouse | None = No
     return doors, df.select("person_id", "door_id")
 
 
+def cut_door_at(*, user: Any, cut: TurfCut, turf_no: int, seq: int, warehouse: Warehouse | None = None) -> list[int]:
+    """The door at walk number `seq` of turf `turf_no` (as its walk sheet numbers it)."""
+    tp = person_rows(user=user, table="turf_person", warehouse=warehouse)
+    rows = tp.filter((tp.cut_id == cut.pk) & (tp.turf_no == turf_no) & (tp.seq == seq)).select("door_id").distinct()
+    return [int(r["door_id"]) for r in rows.to_pyarrow().to_pylist()]
+
+
 def turf_persons(*, user: Any, turf: Turf, warehouse: Warehouse | None = None) -> ir.Table:
     """A turf's persons with door and walk order, through the canvass door."""
     return canvass_persons(user=user, committee=turf.committee, cut_id=turf.cut_id, turf_no=turf.number,

@@ -263,10 +263,13 @@ def cut_edit(request: HttpRequest, cut_id: int) -> HttpResponse:
     action = p.get("action", "")
     try:
         if action == "move":
-            door = p.get("door_id", "").strip()
+            seq = p.get("seq", "").strip()
+            door_ids = None
+            if seq:  # a door by its number on the turf's walk sheet
+                door_ids = selectors.cut_door_at(user=request.user, cut=cut, turf_no=int(p["from_turf"]),
+                                                 seq=int(seq))
             n = services.turf_move(user=request.user, cut=cut, from_turf=int(p["from_turf"]),
-                                   to_turf=int(p["to_turf"]), street=p.get("street") or None,
-                                   door_ids=[int(door)] if door else None)
+                                   to_turf=int(p["to_turf"]), street=p.get("street") or None, door_ids=door_ids)
             messages.success(request, f"Moved {n} door{'s' if n != 1 else ''}.")
         elif action == "merge":
             t = services.turf_merge(user=request.user, cut=cut, keep=int(p["keep"]), merge=int(p["merge"]))
