@@ -3,13 +3,31 @@ through the real pages (password, then the 6-digit code of a TOTP device)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import pytest
 
 CHROMIUM = Path("/usr/bin/chromium")
+T = TypeVar("T")
+
+
+def off_loop(fn: Callable[[], T]) -> T:
+    """Run an ORM (or warehouse) call in a thread of its own: Playwright's sync API keeps
+    an event loop running in the test's thread, where Django refuses the ORM."""
+
+    def run() -> T:
+        from django.db import connection
+
+        try:
+            return fn()
+        finally:
+            connection.close()
+
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(run).result()
 
 
 @pytest.fixture

@@ -9,35 +9,17 @@ the whole queue once more changes nothing. The app database holds exactly 3 resu
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
-from typing import Any, TypeVar
+from collections.abc import Iterator
+from typing import Any
 
 import pytest
 
-from tests.browser.conftest import log_in, totp_device
+from tests.browser.conftest import log_in, off_loop, totp_device
 from tests.conftest import ARTIFACTS
 from tests.field.test_canvass import build_field, clear_field
 from unionhall.warehouse import Warehouse
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-T = TypeVar("T")
-
-
-def off_loop(fn: Callable[[], T]) -> T:
-    """Run an ORM call in a thread of its own: Playwright's sync API keeps an event loop
-    running in this one, where Django refuses the ORM."""
-
-    def run() -> T:
-        from django.db import connection
-
-        try:
-            return fn()
-        finally:
-            connection.close()
-
-    with ThreadPoolExecutor(1) as pool:
-        return pool.submit(run).result()
 
 
 def results() -> list[tuple[int, str]]:

@@ -15,36 +15,18 @@ from __future__ import annotations
 
 import subprocess
 from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import pytest
 
 from tests.access.factories import user_with
-from tests.browser.conftest import browser, log_in, totp_device  # noqa: F401  (the browser fixture)
+from tests.browser.conftest import browser, log_in, off_loop, totp_device  # noqa: F401  (the browser fixture)
 from tests.conftest import ARTIFACTS
 from unionhall.warehouse import Warehouse
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-T = TypeVar("T")
 PASSWORD = "a-long-passw0rd!"
-
-
-def off_loop(fn: Callable[[], T]) -> T:
-    """ORM and warehouse calls in a thread of their own (Playwright's sync API runs an
-    event loop in this one, where Django refuses the ORM)."""
-
-    def run() -> T:
-        from django.db import connection
-
-        try:
-            return fn()
-        finally:
-            connection.close()
-
-    with ThreadPoolExecutor(1) as pool:
-        return pool.submit(run).result()
 
 
 @pytest.fixture

@@ -12,7 +12,6 @@ persons; *who* may see what is access's business (so this layer imports nothing 
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from functools import cache
@@ -100,17 +99,11 @@ class PersonColumns:
 def person_tables() -> dict[str, PersonTable]:
     """Every declared person-bearing table, by name (with the columns other capabilities
     add to it: ``PERSON_COLUMNS`` in their schema modules)."""
-    from unionhall.warehouse.migrations import SCHEMA_MODULES
+    from unionhall.warehouse.migrations import schema_modules
 
     found = dict(CORE_PERSON_TABLES)
     extras: list[tuple[str, PersonColumns]] = []
-    for name in SCHEMA_MODULES:
-        try:
-            module = importlib.import_module(name)
-        except ModuleNotFoundError as exc:
-            if exc.name != name:
-                raise
-            continue
+    for module in schema_modules():
         for table, spec in getattr(module, "PERSON_TABLES", {}).items():
             if table in found:
                 raise RuntimeError(f"person table {table!r} is declared twice")

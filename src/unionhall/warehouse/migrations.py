@@ -15,10 +15,11 @@ shipped; add a new one.
 from __future__ import annotations
 
 import importlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from types import ModuleType
 from typing import TYPE_CHECKING
 
 import ibis
@@ -92,16 +93,20 @@ SCHEMA_MODULES: tuple[str, ...] = (
 )
 
 
-def all_migrations() -> list[Migration]:
-    """Every known migration, in version order."""
-    found = list(CORE_MIGRATIONS)
+def schema_modules() -> Iterator[ModuleType]:
+    """The capability schema modules that are installed (a missing one is skipped)."""
     for name in SCHEMA_MODULES:
         try:
-            module = importlib.import_module(name)
+            yield importlib.import_module(name)
         except ModuleNotFoundError as exc:
             if exc.name != name:
                 raise
-            continue
+
+
+def all_migrations() -> list[Migration]:
+    """Every known migration, in version order."""
+    found = list(CORE_MIGRATIONS)
+    for module in schema_modules():
         found.extend(module.MIGRATIONS)
     return sorted(found, key=lambda m: m.version)
 
