@@ -11,6 +11,7 @@ import datetime as dt
 import threading
 from typing import Any
 
+import polars as pl
 import pyarrow as pa
 from django.db import transaction
 from django.utils import timezone
@@ -141,8 +142,6 @@ def turf_cut_run(*, user: Any, cut: TurfCut, warehouse: Warehouse, progress: Any
     say(30, f"cutting {doors.height:,} doors into turfs of about {cut.target_doors}")
     result = cut_turfs(doors, target=cut.target_doors, tolerance=cut.tolerance)
     say(80, f"storing {result.k} turfs")
-    import polars as pl
-
     a = result.assignments.select("door_id", "turf", "seq")
     rows = persons.join(a, on="door_id", how="inner").select(
         pl.lit(cut.pk, dtype=pl.Int64).alias("cut_id"), (pl.col("turf") + 1).cast(pl.Int32).alias("turf_no"),
@@ -182,8 +181,6 @@ def _cut_for_edit(user: Any, cut: TurfCut) -> None:
 
 def _rewalk(user: Any, cut: TurfCut, turf_nos: list[int], wh: Warehouse) -> None:
     """Walk order again for edited turfs, and their counts."""
-    import polars as pl
-
     from unionhall.field.selectors import cut_doors_frame
     from unionhall.field.turf import walk_order
 
@@ -219,8 +216,6 @@ def turf_move(*, user: Any, cut: TurfCut, door_ids: list[int] | None = None, str
               from_turf: int, to_turf: int, warehouse: Warehouse | None = None) -> int:
     """Move doors (by id) or a whole street from one turf of a cut to another; both
     turfs are walked again. Returns the doors moved."""
-    import polars as pl
-
     from unionhall.field.selectors import cut_doors_frame
 
     _cut_for_edit(user, cut)
@@ -263,8 +258,6 @@ def turf_merge(*, user: Any, cut: TurfCut, keep: int, merge: int, warehouse: War
 @transaction.atomic
 def turf_split(*, user: Any, cut: TurfCut, number: int, warehouse: Warehouse | None = None) -> Turf:
     """Split a turf in two compact halves; the new half gets the next free number."""
-    import polars as pl
-
     from unionhall.field.selectors import cut_doors_frame
     from unionhall.field.turf import cut_turfs
 

@@ -176,12 +176,12 @@ def list_detail(request: HttpRequest, list_id: int) -> HttpResponse:
     return render(request, "field/lists_detail.html", {
         "list": saved, "filters": definition.describe(), "rows": rows, "offset": offset,
         "next": offset + len(rows) if len(rows) == 50 else None, "prev": max(0, offset - 50) if offset else None,
-        "cuts": cuts, "can_organize": can_organize, "can_download": services_mail_allowed(request.user),
+        "cuts": cuts, "can_organize": can_organize, "can_download": _mail_allowed(request.user),
         "builder_query": _query_of(definition),
     })
 
 
-def services_mail_allowed(user: Any) -> bool:
+def _mail_allowed(user: Any) -> bool:
     from unionhall.access.selectors import download_allowed
 
     return download_allowed(user=user)
