@@ -27,6 +27,8 @@ if os.environ.get("UNIONHALL_TEST_PASS") != "postgres":
 os.environ["DJANGO_SETTINGS_MODULE"] = "unionhall.web.settings"
 django.setup()
 
+from tests.field.state import field_state, field_wh, tree  # noqa: E402, F401  (fixtures)
+
 REPO = Path(__file__).resolve().parent.parent
 ARTIFACTS = REPO / "test-artifacts"
 

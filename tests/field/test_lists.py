@@ -1,5 +1,5 @@
 """Lists, turfs, sheets and contact results over a small synthetic state loaded through
-the real jobs (tests/field/conftest.py)."""
+the real jobs (tests/field/state.py)."""
 
 from __future__ import annotations
 

@@ -27,9 +27,10 @@ def current_agreement() -> AgreementText | None:
 
 def needs_two_factor(user: Any) -> bool:
     """Every role that sees member data needs 2FA (platform administrators too;
-    canvassers, who see the names, addresses and ages of their turfs)."""
+    canvassers, who see the names, addresses and ages of their turfs; vendors, who
+    download the files approved for them)."""
     return bool(getattr(user, "is_superuser", False)) or RoleGrant.objects.filter(
-        user=user, role__in=[*PERSON_ROLES, RoleGrant.Role.CANVASSER]
+        user=user, role__in=[*PERSON_ROLES, RoleGrant.Role.CANVASSER, RoleGrant.Role.VENDOR]
     ).exists()
 
 

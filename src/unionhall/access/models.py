@@ -160,6 +160,15 @@ class AuditEvent(models.Model):
     class Action(models.TextChoices):
         TOKEN_ISSUE = "token_issue", "API token issued"
         TOKEN_SHOW = "token_show", "API token shown again"
+        EXPORT_REQUEST = "export_request", "Export requested"
+        EXPORT_APPROVE = "export_approve", "Export approved"
+        EXPORT_REJECT = "export_reject", "Export rejected"
+        EXPORT_CANCEL = "export_cancel", "Export request cancelled"
+        EXPORT_READY = "export_ready", "Export written"
+        EXPORT_FAILED = "export_failed", "Export failed"
+        EXPORT_DOWNLOAD = "export_download", "Export downloaded"
+        EXPORT_REFUSED = "export_refused", "Export download refused"
+        EXPORT_TRACE = "export_trace", "Leaked file traced"
 
     actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
                               related_name="audit_actions")

@@ -183,6 +183,7 @@ CAPABILITY_CLI_MODULES = (
     "unionhall.elections.cli",
     "unionhall.identity.cli",
     "unionhall.field.cli",
+    "unionhall.exports.cli",
 )
 
 

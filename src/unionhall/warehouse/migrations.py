@@ -90,6 +90,7 @@ SCHEMA_MODULES: tuple[str, ...] = (
     "unionhall.identity.schema",
     "unionhall.access.schema",
     "unionhall.field.schema",
+    "unionhall.exports.schema",
 )
 
 

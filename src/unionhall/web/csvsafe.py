@@ -6,7 +6,10 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Iterable, Iterator, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import polars as pl
 
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
@@ -27,3 +30,10 @@ def csv_lines(header: Sequence[str], rows: Iterable[Sequence[Any]]) -> Iterator[
         buf.truncate()
         writer.writerow([safe_cell(v) for v in row])
         yield buf.getvalue()
+
+
+def safe_expr(col: pl.Expr) -> pl.Expr:
+    """`safe_cell` for a whole string column at once (large exports)."""
+    import polars as pl
+
+    return pl.when(col.str.contains(r"^[=+\-@\t\r]")).then(pl.concat_str([pl.lit("'"), col])).otherwise(col)

@@ -38,6 +38,8 @@ INSTALLED_APPS = [
     "unionhall.elections",
     "unionhall.identity",
     "unionhall.field",
+    "unionhall.reports",
+    "unionhall.exports",
 ]
 
 MIDDLEWARE = [

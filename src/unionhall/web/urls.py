@@ -29,6 +29,8 @@ CAPABILITY_URLS = {
     "elections/": "unionhall.elections.urls",
     "identity/": "unionhall.identity.urls",
     "field/": "unionhall.field.urls",
+    "reports/": "unionhall.reports.urls",
+    "exports/": "unionhall.exports.urls",
 }
 for prefix, module in CAPABILITY_URLS.items():
     if find_spec(module) is not None:

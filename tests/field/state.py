@@ -1,6 +1,7 @@
 """A small synthetic state, loaded once through the real jobs (address points, voter
 file, vote history, absentee, member lists, identity), copied fresh for each test and
-made the web app's warehouse; and the demo-style committees over it."""
+made the web app's warehouse; and the demo-style committees over it. Fixtures of the
+field and exports tests (tests/conftest.py imports them)."""
 
 from __future__ import annotations
 

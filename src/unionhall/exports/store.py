@@ -1,0 +1,73 @@
+"""Warehouse reads and writes of the export job that are not person reads for a user:
+whether a seed's name, address, phone or voter id belongs to anybody (seeds must never
+be real people), and the export's keys, seeds and watermark marks. The persons of an
+export are read for the requester through the gateway (`field.selectors`); nothing
+here returns person rows.
+"""
+
+from __future__ import annotations
+
+import polars as pl
+
+from unionhall.warehouse import Warehouse
+
+
+def taken(wh: Warehouse, column: str, values: list[str]) -> set[str]:
+    """Which of `values` some person has in `column` (compared upper-case): a seed may
+    not take them. `column` is first_last (a name pair "FIRST|LAST"), addr_zip
+    ("ADDRESS|ZIP5"), phone (digits), or voter_reg_num."""
+    if not values:
+        return set()
+    expr = {
+        "first_last": "upper(first_name) || '|' || upper(last_name)",
+        "addr_zip": "upper(addr_line1) || '|' || zip5",
+        "phone": "right(regexp_replace(phone, '[^0-9]', '', 'g'), 10)",
+        "voter_reg_num": "upper(voter_reg_num)",
+    }[column]
+    cur = wh.cursor()
+    cur.register("_seed_candidates", pl.DataFrame({"v": [v.upper() for v in values]}).to_arrow())
+    try:
+        rows = cur.execute(f"SELECT DISTINCT c.v FROM _seed_candidates c JOIN person p ON {expr} = c.v").fetchall()  # noqa: S608
+    finally:
+        cur.unregister("_seed_candidates")
+    return {r[0] for r in rows}
+
+
+def export_write(wh: Warehouse, *, export_id: int, persons: pl.DataFrame, seeds: pl.DataFrame,
+                 cells: pl.Series) -> None:
+    """Store who is in the export under which key (`persons`: person_id, export_key),
+    its seeds (export_key and what the file gave them) and its marks (the distinct
+    normalized cell values, hashed): replacing any earlier run of the same export."""
+    cur = wh.cursor()
+    for table in ("export_person", "export_seed", "export_mark"):
+        cur.execute(f"DELETE FROM {table} WHERE export_id = ?", [export_id])  # noqa: S608  (constant names)
+    cur.register("_ep", persons.select("person_id", "export_key").to_arrow())
+    cur.execute("INSERT INTO export_person SELECT ?, person_id, export_key FROM _ep", [export_id])
+    cur.unregister("_ep")
+    seed_cols = ["export_key", "first_name", "last_name", "addr_line1", "city", "zip5", "phone", "email"]
+    s = seeds.select([pl.col(c) if c in seeds.columns else pl.lit(None, pl.Utf8).alias(c) for c in seed_cols])
+    cur.register("_es", s.to_arrow())
+    cur.execute(f"INSERT INTO export_seed SELECT ?, {', '.join(seed_cols)} FROM _es", [export_id])  # noqa: S608
+    cur.unregister("_es")
+    cur.register("_em", pl.DataFrame({"v": cells}).to_arrow())
+    cur.execute("INSERT INTO export_mark SELECT DISTINCT ?, md5_number_lower(v) FROM _em", [export_id])
+    cur.unregister("_em")
+
+
+def keys_found(wh: Warehouse, *, export_id: int, values: list[str]) -> tuple[int, int]:
+    """How many of the export's persons have their key among `values`, and how many of
+    its seeds show (by key, email, address or phone): counts only (the trace names the
+    export, not the persons)."""
+    if not values:
+        return 0, 0
+    cur = wh.cursor()
+    cur.register("_trace_keys", pl.DataFrame({"k": values}).to_arrow())
+    try:
+        row = cur.execute(
+            "SELECT (SELECT count(*) FROM export_person p JOIN _trace_keys t ON p.export_key = t.k "
+            "        WHERE p.export_id = ?),"
+            "       (SELECT count(*) FROM export_seed s WHERE s.export_id = ? AND EXISTS (SELECT 1 FROM "
+            "        _trace_keys t WHERE t.k IN (s.export_key, s.email, s.addr_line1, s.phone)))", [export_id, export_id]).fetchone()
+    finally:
+        cur.unregister("_trace_keys")
+    return (int(row[0]), int(row[1])) if row else (0, 0)
