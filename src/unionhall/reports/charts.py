@@ -111,6 +111,7 @@ def _vertical(ax: Axes, chart: Chart, cats: list[str], series: list[Series]) -> 
     stacked = chart.kind == "stacked"
     width = 0.8 if stacked else 0.8 / len(series)
     bottom = np.zeros(len(cats))
+    peak = 0.0
     for i, s in enumerate(series):
         v = _values(s.values)
         pos = x if stacked else x - 0.4 + width * (i + 0.5)
@@ -120,6 +121,10 @@ def _vertical(ax: Axes, chart: Chart, cats: list[str], series: list[Series]) -> 
             ax.bar_label(bars, labels=[f"{int(b):,}" if b else "" for b in v], fontsize=8, color=MUTED, padding=2)
         if stacked:
             bottom = bottom + v
+        else:
+            peak = max(peak, float(v.max(initial=0)))
+    peak = max(peak, float(bottom.max(initial=0)))
+    ax.set_ylim(0, peak * 1.12 if peak else 1)  # room for the labels; all zero: a 0-1 axis, not "0 0 0"
     every = _label_every(len(cats), 16)
     ax.set_xticks(x[::every], cats[::every], rotation=0 if len(cats) <= 8 else 35,
                   ha="center" if len(cats) <= 8 else "right")
@@ -158,11 +163,14 @@ def _horizontal(ax: Axes, chart: Chart, cats: list[str], series: list[Series]) -
 
 def _lines(ax: Axes, chart: Chart, cats: list[str], series: list[Series]) -> None:
     x = np.arange(len(cats))
+    peak = 0.0
     for s in series:
         v = np.array([np.nan if val is None else float(val) for val in s.values])
-        ax.plot(x, v, color=s.color, linewidth=2.2, marker="o" if len(cats) <= 31 else None, markersize=3.5,
+        ax.plot(x, v, color=s.color, linewidth=2.2, marker="o" if len(cats) <= 31 else None,
+                markersize=9 if len(cats) == 1 else 3.5,  # one day: the dots are the chart
                 label=s.label)
         finite = np.flatnonzero(~np.isnan(v))
+        peak = max(peak, float(np.nanmax(v)) if finite.size else 0.0)
         if finite.size:
             last = int(finite[-1])
             ax.annotate(f"{int(v[last]):,}", (x[last], v[last]), xytext=(5, 0), textcoords="offset points",
@@ -170,8 +178,11 @@ def _lines(ax: Axes, chart: Chart, cats: list[str], series: list[Series]) -> Non
     every = _label_every(len(cats), 14)
     ax.set_xticks(x[::every], cats[::every], rotation=0 if len(cats) <= 10 else 35,
                   ha="center" if len(cats) <= 10 else "right")
-    ax.set_xlim(-0.3, len(cats) - 0.4 + max(0.6, len(cats) * 0.06))
-    ax.set_ylim(bottom=0)
+    if len(cats) == 1:
+        ax.set_xlim(-1, 1)
+    else:
+        ax.set_xlim(-0.3, len(cats) - 0.4 + max(0.6, len(cats) * 0.06))
+    ax.set_ylim(0, peak * 1.1 if peak else 1)
     _style(ax, value_axis="y")
     if chart.y_label:
         ax.set_ylabel(chart.y_label, color=MUTED, fontsize=9, family=FONT)
