@@ -56,7 +56,8 @@ def export_write(wh: Warehouse, *, export_id: int, persons: pl.DataFrame, seeds:
 
 def keys_found(wh: Warehouse, *, export_id: int, values: list[str]) -> tuple[int, int]:
     """How many of the export's persons have their key among `values`, and how many of
-    its seeds show (by key, email, address or phone): counts only (the trace names the
+    its seeds show (by key, email or address: seed phones are drawn from 100 numbers an
+    area code, and repeat between exports): counts only (the trace names the
     export, not the persons)."""
     if not values:
         return 0, 0
@@ -67,7 +68,7 @@ def keys_found(wh: Warehouse, *, export_id: int, values: list[str]) -> tuple[int
             "SELECT (SELECT count(*) FROM export_person p JOIN _trace_keys t ON p.export_key = t.k "
             "        WHERE p.export_id = ?),"
             "       (SELECT count(*) FROM export_seed s WHERE s.export_id = ? AND EXISTS (SELECT 1 FROM "
-            "        _trace_keys t WHERE t.k IN (s.export_key, s.email, s.addr_line1, s.phone)))", [export_id, export_id]).fetchone()
+            "        _trace_keys t WHERE t.k IN (s.export_key, s.email, s.addr_line1)))", [export_id, export_id]).fetchone()
     finally:
         cur.unregister("_trace_keys")
     return (int(row[0]), int(row[1])) if row else (0, 0)

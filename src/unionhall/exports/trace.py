@@ -3,18 +3,19 @@
 The file is read like any member file (`ingest.readers`: any encoding, delimiter or
 workbook; a fixed-width file is cut at its runs of spaces), every cell normalized
 (`watermark.normalize`) and hashed, and the hashes matched against each export's marks
-(``export_mark``). A cell found in few exports says much, one found in many says
-little: each export scores the sum over the file's cells it holds of
-log((exports + 1) / exports holding the cell), the inverse document frequency of
-information retrieval. Export keys and seed records are cells found in one export
-only; so are most of the keyed variations (two exports of the same list differ in
-about half of their varied cells). The report names the best export when it clearly
-leads, and says so honestly when nothing matches or two exports tie.
+(``export_mark``). The export a file came from holds every one of its cells; another
+export of the same people lacks the cells that tell them apart: export keys, seed
+records, and about half of the keyed variations (the same person's "OAK ST" where the
+other has "OAK STREET", "McDonald" where it has "MCDONALD"). So exports are ranked by
+the cells of the file they lack (fewest first), then by a score that weighs each
+cell by how few exports hold it: log((exports + 1) / exports holding the cell), the
+inverse document frequency of information retrieval. The report names the best
+export when it lacks clearly fewer cells than the next, and says so honestly when
+nothing matches or two exports cannot be told apart from what is left of the file.
 """
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -25,8 +26,8 @@ from unionhall.errors import UserError
 from unionhall.exports.watermark import KEY_LENGTH, KEY_PATTERN, cell_values
 from unionhall.warehouse import Warehouse, get_warehouse
 
-LEAD = 2.0  # the best export's score must be at least this times the next one's
-MIN_UNIQUE = 3  # and rest on this many cells found in it only (or on a seed record)
+COVERED = 0.9  # the source holds (nearly) every cell of the file: all but headers and oddities
+MARGIN = 0.03  # the next export lacks at least this share of the file's cells more (and 3)
 
 
 @dataclass
@@ -35,6 +36,7 @@ class Candidate:
     score: float
     cells: int
     unique_cells: int
+    lacks: int = 0
     keys_found: int = 0
     seeds_found: int = 0
     reference: str = ""
@@ -68,8 +70,8 @@ class TraceReport:
                     f"{b.approver}, for {b.vendor or 'the committee itself'}, written {b.written}")
         if self.verdict == "ambiguous":
             refs = " and ".join(c.reference for c in self.candidates[:2])
-            return (f"Ambiguous: the file matches {refs} about equally (the same people, and none of the cells "
-                    "that tell them apart); see the candidates")
+            return (f"Ambiguous: the file matches {refs} about equally (the same people, and too few of the "
+                    "cells that tell exports apart); see the candidates")
         return "No export matches this file: it was not written by Union Hall, or holds none of its exports' cells"
 
     def as_dict(self) -> dict[str, Any]:
@@ -78,14 +80,16 @@ class TraceReport:
                 "candidates": [c.__dict__ for c in self.candidates]}
 
 
-def file_values(path: Path) -> tuple[pl.Series, int, list[str]]:
-    """The distinct normalized cell values of a found file, its rows, and notes on how
-    it was read."""
+def file_values(path: Path) -> tuple[pl.Series, pl.Series, int, list[str]]:
+    """The distinct normalized cell values of a found file, those of its first line
+    (a header, or the first row of a file without one), its rows, and notes on how it
+    was read."""
     from unionhall.ingest.readers import open_source
 
     reader = open_source(path)
     notes = list(reader.notes)
-    frames = [pl.DataFrame({f"h{i}": [h] for i, h in enumerate(reader.header)})]  # a headerless file's first row
+    first = pl.DataFrame({f"h{i}": [h] for i, h in enumerate(reader.header)})
+    frames = [first]
     rows = 0
     for batch in reader.batches():
         frames.append(batch.frame.rename({c: f"h{i}" for i, c in enumerate(batch.frame.columns)}))
@@ -99,7 +103,7 @@ def file_values(path: Path) -> tuple[pl.Series, int, list[str]]:
         frame = pl.DataFrame({"a": pl.concat([line, parts, line.str.slice(0, KEY_LENGTH),
                                               line.str.extract(rf"^\s*({KEY_PATTERN})", 1).fill_null("")])})
         notes.append("read as fixed-width text (one column)")
-    return cell_values(frame), rows, notes
+    return cell_values(frame), cell_values(first), rows, notes
 
 
 def trace_file(path: Path, *, actor: Any, warehouse: Warehouse | None = None, top: int = 5) -> TraceReport:
@@ -108,10 +112,19 @@ def trace_file(path: Path, *, actor: Any, warehouse: Warehouse | None = None, to
     from unionhall.exports import store
 
     wh = warehouse or get_warehouse()
-    values, rows, notes = file_values(path)
-    if values.len() == 0:
-        raise UserError(f"{path.name}: no cells to match (the file holds no values of two characters or more)")
+    values, first, rows, notes = file_values(path)
     cur = wh.cursor()
+    # The first line counts only where some export holds it (a header is in none).
+    cur.register("_trace_first", pl.DataFrame({"v": first}).to_arrow())
+    try:
+        header = {r[0] for r in cur.execute(
+            "SELECT v FROM _trace_first WHERE md5_number_lower(v) NOT IN (SELECT h FROM export_mark)").fetchall()}
+    finally:
+        cur.unregister("_trace_first")
+    values = values.filter(~values.is_in(list(header)))
+    if values.len() == 0:
+        raise UserError(f"{path.name}: no cells to match (the file holds no values of two characters or more "
+                        "below its header)")
     total = cur.execute("SELECT count(DISTINCT export_id) FROM export_mark").fetchone()
     n_exports = int(total[0]) if total else 0
     cur.register("_trace_values", pl.DataFrame({"v": values}).to_arrow())
@@ -123,22 +136,26 @@ def trace_file(path: Path, *, actor: Any, warehouse: Warehouse | None = None, to
                  d AS (SELECT h, count(*) AS df FROM m GROUP BY h)
             SELECT export_id, sum(ln((? + 1.0) / df)) AS score, count(*) AS cells,
                    count(*) FILTER (WHERE df = 1) AS unique_cells
-            FROM m JOIN d USING (h) GROUP BY export_id ORDER BY score DESC, export_id LIMIT ?
-            """, [n_exports, top]).fetchall()
+            FROM m JOIN d USING (h) GROUP BY export_id ORDER BY cells DESC, score DESC, export_id
+            """, [n_exports]).fetchall()
     finally:
         cur.unregister("_trace_values")
-    cands = [Candidate(export_id=int(e), score=float(s), cells=int(c), unique_cells=int(u)) for e, s, c, u in found]
+    n = values.len()
+    # The first `top`, and every export tied with the best (an ambiguity lists them all).
+    found = [r for i, r in enumerate(found) if i < top or r[2] == found[0][2]]
+    cands = [Candidate(export_id=int(e), score=float(s), cells=int(c), unique_cells=int(u), lacks=n - int(c))
+             for e, s, c, u in found]
     for c in cands:
         c.keys_found, c.seeds_found = store.keys_found(wh, export_id=c.export_id, values=values.to_list())
     _describe(cands)
     verdict = "no match"
-    if cands and (cands[0].unique_cells > 0 or cands[0].seeds_found > 0):
-        lead = len(cands) == 1 or cands[0].score >= LEAD * cands[1].score
-        strong = cands[0].unique_cells >= MIN_UNIQUE or cands[0].seeds_found > 0
-        verdict = "named" if lead and strong else "ambiguous"
-    elif cands:
-        verdict = "ambiguous" if not math.isclose(cands[0].score, 0.0) else "no match"
-    report = TraceReport(file=path.name, rows=rows, values=values.len(), verdict=verdict, candidates=cands,
+    if cands and cands[0].cells >= COVERED * n:
+        best = cands[0]
+        clear = len(cands) == 1 or cands[1].lacks - best.lacks >= max(3, MARGIN * n)
+        verdict = "named" if clear else "ambiguous"
+    elif cands and cands[0].cells >= 0.5 * n:
+        verdict = "ambiguous"
+    report = TraceReport(file=path.name, rows=rows, values=n, verdict=verdict, candidates=cands,
                          notes=notes)
     AuditEvent.objects.create(
         actor=actor if getattr(actor, "pk", None) else None,
