@@ -210,7 +210,7 @@ def contact_report(*, user: Any, filters: ContactFilters, warehouse: Warehouse |
             Table("responses", "Survey responses by code", [
                 Column("question", "Question"), Column("text", "Asked"), Column("code", "Response"),
                 Column("label", "Meaning"), Column("answers", "Answers", "count"),
-                Column("share", "Share of the question's answers", "rate"), Column("people", "People", "count")],
+                Column("share", "Share of answers", "rate"), Column("people", "People", "count")],
                 response_rows),
         ],
         chart=_chart(rows, filters.group_by, title),
