@@ -9,7 +9,7 @@ from html import escape
 from typing import Any
 
 from reportlab.lib import colors
-from reportlab.lib.pagesizes import letter
+from reportlab.lib.pagesizes import landscape, letter
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import inch
 from reportlab.lib.utils import ImageReader
@@ -26,6 +26,7 @@ LINE = colors.HexColor("#d9dee7")
 HEAD = colors.HexColor("#eef1f6")
 FLAG = colors.HexColor("#fbe1df")
 MARGIN = 0.55 * inch
+WIDE_TABLE = 9  # more columns than this: the page turns landscape (the usage table has 14)
 WIDE = {"text", "detail", "check", "label", "group", "user", "committee", "what", "grantee", "affiliate", "status"}
 
 
@@ -46,9 +47,11 @@ def _fonts() -> Any:
 
 
 def report_pdf(report: Report, *, username: str = "") -> bytes:
-    """The report on US Letter: title, filters, figures, chart, every table, notes;
-    page numbers and the time it was made in the footer."""
+    """The report on US Letter (landscape when a table is too wide for portrait):
+    title, filters, figures, chart, every table, notes; page numbers and the time it
+    was made in the footer."""
     f = _fonts()
+    page = landscape(letter) if any(len(t.columns) > WIDE_TABLE for t in report.tables) else letter
 
     def para(text: str, style: ParagraphStyle) -> Paragraph:
         return Paragraph(escape(f.clean(text)), style)
@@ -64,7 +67,7 @@ def report_pdf(report: Report, *, username: str = "") -> bytes:
     fig_value = ParagraphStyle("figv", fontName=f.bold, fontSize=13, leading=16, textColor=INK)
     note = ParagraphStyle("note", fontName=f.italic, fontSize=7.5, leading=9.5, textColor=MUTED, spaceBefore=3)
 
-    width = letter[0] - 2 * MARGIN
+    width = page[0] - 2 * MARGIN
     story: list[Any] = [para(report.title, title)]
     story.extend(para(f"{k}: {v}", meta) for k, v in report.filters)
     made = report.generated_at.strftime("%Y-%m-%d %H:%M %Z").strip()
@@ -79,13 +82,14 @@ def report_pdf(report: Report, *, username: str = "") -> bytes:
                                 ("TOPPADDING", (0, 0), (-1, -1), 4), ("BOTTOMPADDING", (0, 0), (-1, -1), 5)]))
         story.append(ft)
     if report.chart is not None:
-        png = chart_png(report.chart, dpi=200, width=7.4)
+        png = chart_png(report.chart, dpi=200, width=width / inch)
         img = ImageReader(io.BytesIO(png))
         w, h = img.getSize()
         shown_w = width
         shown_h = shown_w * h / w
-        if shown_h > 5.2 * inch:  # a long list of groups: keep the chart on one page
-            shown_h = 5.2 * inch
+        most = (page[1] - 2 * MARGIN) * 0.55  # a long list of groups: keep the chart on one page
+        if shown_h > most:
+            shown_h = most
             shown_w = shown_h * w / h
         story.extend([Spacer(1, 10), Image(io.BytesIO(png), width=shown_w, height=shown_h)])
 
@@ -103,11 +107,11 @@ def report_pdf(report: Report, *, username: str = "") -> bytes:
         canvas.setFont(f.regular, 7.5)
         canvas.setFillColor(MUTED)
         canvas.drawString(MARGIN, 0.35 * inch, f.clean(f"Union Hall · {report.title} · made {made}"))
-        canvas.drawRightString(letter[0] - MARGIN, 0.35 * inch, f"Page {doc.page}")
+        canvas.drawRightString(page[0] - MARGIN, 0.35 * inch, f"Page {doc.page}")
         canvas.restoreState()
 
     buf = io.BytesIO()
-    doc = SimpleDocTemplate(buf, pagesize=letter, leftMargin=MARGIN, rightMargin=MARGIN, topMargin=MARGIN,
+    doc = SimpleDocTemplate(buf, pagesize=page, leftMargin=MARGIN, rightMargin=MARGIN, topMargin=MARGIN,
                             bottomMargin=0.6 * inch, title=f.clean(report.title), author="Union Hall",
                             creator="Union Hall", invariant=1)
     doc.build(story, onFirstPage=footer, onLaterPages=footer)
