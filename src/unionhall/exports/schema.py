@@ -32,7 +32,12 @@ MIGRATIONS: list[Migration] = [
     Migration(2026120701, "exports: export persons, seed records, watermark marks", _export_tables),
 ]
 
-# export_seed and export_mark hold no real person (decoys; hashes of cells).
+# export_mark holds hashes of cells. export_seed holds decoys, nobody's data, but it has
+# person-shaped columns: declared like one (no person link; read by the export job only).
 PERSON_TABLES: dict[str, PersonTable] = {
     "export_person": PersonTable(link="person", open=frozenset({"export_id", "person_id", "export_key"})),
+    "export_seed": PersonTable(
+        link="none", open=frozenset({"export_id", "export_key"}),
+        groups={"first_name": "name", "last_name": "name", "addr_line1": "address", "city": "address",
+                "zip5": "address", "phone": "phone", "email": "email"}),
 }
