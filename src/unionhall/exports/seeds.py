@@ -32,6 +32,13 @@ def seed_count(persons: int) -> int:
     return min(MAX_SEEDS, max(3, round(math.sqrt(persons) / 4)))
 
 
+def seed_keys(n: int, seed: int) -> list[str]:
+    """`n` export keys for seeds, drawn like the persons' (the same export seed) from
+    negative ids: person ids are never negative and the hash is a bijection, so a seed's
+    key is never a person's (keys of related seeds would be: x ^ s and y ^ s' collide)."""
+    return [str(k) for k in export_keys(-np.arange(1, n + 1, dtype=np.int64), seed)]
+
+
 def email_domain() -> str:
     return os.environ.get("UNIONHALL_SEED_EMAIL_DOMAIN", "example.net").strip() or "example.net"
 
@@ -116,7 +123,7 @@ def seeds_make(*, wh: Warehouse, rows: pl.DataFrame, n: int, seed: int, taken_ke
         out.append(row)
     _addresses(wh, out, templates, rng)
     _voter_ids(wh, out, rng)
-    keys = [k for k in export_keys(np.arange(1, 4 * n + 1, dtype=np.int64), seed ^ 0x5EED) if k not in taken_keys]
+    keys = [k for k in seed_keys(4 * n, seed) if k not in taken_keys]
     frame = pl.DataFrame(out, schema={**rows.schema, "person_id": rows.schema.get("person_id", pl.Int64)})
     return frame.with_columns(pl.Series("export_key", keys[:n], dtype=pl.Utf8))
 
