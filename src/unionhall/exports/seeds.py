@@ -130,40 +130,46 @@ def seeds_make(*, wh: Warehouse, rows: pl.DataFrame, n: int, seed: int, taken_ke
 
 def _addresses(wh: Warehouse, out: list[dict[str, object]], templates: list[dict[str, object]],
                rng: np.random.Generator) -> None:
-    """A house number nobody lives at on the template's street (same side: same parity)."""
+    """A house number nobody lives at on the template's street (same side: same parity),
+    checked against every person in one query for all the seeds."""
     if not out or "addr_line1" not in out[0]:
         return
+    wanted: list[tuple[dict[str, object], list[str], str, str]] = []
     for row, t in zip(out, templates, strict=True):
         line = str(t.get("addr_line1") or "")
         number, _, street = line.partition(" ")
+        if "addr_line2" in row:
+            row["addr_line2"] = None
         if not number.isdigit() or not street:
             row["addr_line1"] = None if not line else row["addr_line1"]
             continue
         base = int(number)
         tries = [max(1, base + 2 * int(k)) for k in rng.integers(1, 60, size=12)]
-        cands = [f"{x} {street}" for x in dict.fromkeys(tries)]
-        zip5 = str(t.get("zip5") or "")
-        used = store.taken(wh, "addr_zip", [f"{c}|{zip5}" for c in cands])
-        free = [c for c in cands if f"{c}|{zip5}".upper() not in used]
-        row["addr_line1"] = free[0] if free else f"{base + 1001} {street}"
-        if "addr_line2" in row:
-            row["addr_line2"] = None
+        wanted.append((row, [f"{x} {street}" for x in dict.fromkeys(tries)], str(t.get("zip5") or ""),
+                       f"{base + 1001} {street}"))
+    used = store.taken(wh, "addr_zip", [f"{c}|{z}" for _, cands, z, _ in wanted for c in cands])
+    chosen: set[str] = set()
+    for row, cands, zip5, fallback in wanted:
+        free = [c for c in cands if f"{c}|{zip5}".upper() not in used and f"{c}|{zip5}" not in chosen]
+        row["addr_line1"] = free[0] if free else fallback
+        chosen.add(f"{row['addr_line1']}|{zip5}")
 
 
 def _voter_ids(wh: Warehouse, out: list[dict[str, object]], rng: np.random.Generator) -> None:
-    """A voter id in the template's style (its letters, as many digits) that no one has."""
+    """A voter id in the template's style (its letters, as many digits) that no one has
+    (nor another seed), twenty candidates a seed checked in one query."""
     if not out or "voter_reg_num" not in out[0]:
         return
+    wanted: list[tuple[dict[str, object], list[str]]] = []
     for row in out:
         v = row.get("voter_reg_num")
         if not isinstance(v, str) or not v:
             continue
         prefix = "".join(ch for ch in v if ch.isalpha())
         width = max(1, len(v) - len(prefix))
-        for _ in range(20):
-            cand = f"{prefix}{int(rng.integers(0, 10 ** width)):0{width}d}"
-            if not store.taken(wh, "voter_reg_num", [cand]):
-                row["voter_reg_num"] = cand
-                break
-        else:
-            row["voter_reg_num"] = None
+        wanted.append((row, [f"{prefix}{int(rng.integers(0, 10 ** width)):0{width}d}" for _ in range(20)]))
+    used = store.taken(wh, "voter_reg_num", [c for _, cands in wanted for c in cands])
+    for row, cands in wanted:
+        free = [c for c in cands if c.upper() not in used]
+        row["voter_reg_num"] = free[0] if free else None
+        used.add(str(row["voter_reg_num"]).upper())

@@ -159,5 +159,6 @@ def cell_values(frame: pl.DataFrame) -> pl.Series:
     """The distinct normalized values of every cell of `frame` (any columns)."""
     if frame.width == 0 or frame.height == 0:
         return pl.Series("v", [], dtype=pl.Utf8)
-    long = frame.select([normalize(pl.col(c)).alias(c) for c in frame.columns]).unpivot(value_name="v")
-    return long.get_column("v").drop_nulls().unique()
+    lazy = frame.lazy()  # distinct per column first: far fewer values to bring together
+    parts = [lazy.select(normalize(pl.col(c)).alias("v")).drop_nulls().unique() for c in frame.columns]
+    return pl.concat(parts).unique().collect().get_column("v")
