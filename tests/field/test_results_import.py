@@ -119,7 +119,7 @@ def test_a_bad_vendor_file_reconciles_with_the_right_reason_for_every_row(
     assert q[12][1] == "Activist Codes" and "'Dancer'" in q[12][2] and "Petition signer, Volunteer" in q[12][2]
     assert "same attempt as row 2" in q[13][2]
     assert q[18][1] == "person_id" and "names no person: 'person_id' and 'NCID' are empty" in q[18][2]
-    assert "column 'person_id' does not hold a person id: it must be a whole number" in q[19][2]
+    assert "column 'person_id' holds neither an export key" in q[19][2] and "a whole number" in q[19][2]
     assert "abc" not in q[19][2]  # not quoted: reasons show to the whole committee
     assert q[17][2] == "no such person in your scope: NCID 'AA300' in column 'NCID'"
 

@@ -72,3 +72,25 @@ def keys_found(wh: Warehouse, *, export_id: int, values: list[str]) -> tuple[int
     finally:
         cur.unregister("_trace_keys")
     return (int(row[0]), int(row[1])) if row else (0, 0)
+
+
+def keys_resolve(wh: Warehouse, *, export_ids: list[int], keys: set[str]) -> tuple[dict[str, int], dict[str, int]]:
+    """Export keys a vendor's results file gives back: key -> person for the persons of
+    `export_ids`, and key -> export for the seeds among them (decoys, nobody to post to).
+    The result import checks the persons against the uploader's scope afterwards."""
+    if not keys or not export_ids:
+        return {}, {}
+    cur = wh.cursor()
+    cur.register("_result_keys", pl.DataFrame({"k": sorted(keys)}).to_arrow())
+    cur.register("_result_exports", pl.DataFrame({"e": export_ids}, schema={"e": pl.Int64}).to_arrow())
+    try:
+        persons = cur.execute(
+            "SELECT p.export_key, min(p.person_id) FROM export_person p JOIN _result_keys k ON p.export_key = k.k "
+            "WHERE p.export_id IN (SELECT e FROM _result_exports) GROUP BY 1").fetchall()
+        seeds = cur.execute(
+            "SELECT s.export_key, min(s.export_id) FROM export_seed s JOIN _result_keys k ON s.export_key = k.k "
+            "WHERE s.export_id IN (SELECT e FROM _result_exports) GROUP BY 1").fetchall()
+    finally:
+        cur.unregister("_result_keys")
+        cur.unregister("_result_exports")
+    return {str(k): int(p) for k, p in persons}, {str(k): int(e) for k, e in seeds}

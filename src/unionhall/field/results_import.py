@@ -52,6 +52,7 @@ from django.utils import timezone
 from unionhall.access.models import Committee
 from unionhall.access.services import usage_record
 from unionhall.errors import ScopeError, UserError
+from unionhall.exports.watermark import KEY_PATTERN
 from unionhall.field import store
 from unionhall.field.models import ActivistCode, ContactUpload, ResultCode, SurveyQuestion
 from unionhall.field.selectors import field_committees
@@ -83,11 +84,12 @@ _CLOCK_SLACK = dt.timedelta(minutes=10)
 # Nothing before this is a contact attempt of a program run with Union Hall; such dates
 # are Excel serials or ids in the date column.
 _EARLIEST = dt.date(1990, 1, 1)
+_KEY_RE = re.compile(KEY_PATTERN)  # an approved export's uh_key
 
 # -- the result-file schema ---------------------------------------------------------------
 
 RESULT_FIELDS: dict[str, str] = {
-    "person_id": "Union Hall person id (what approved exports carry)",
+    "person_id": "The Union Hall key of an approved export (uh_key, UnionHallID) or a Union Hall person id",
     "ncid": "Voter registration id (NCID) of the person",
     "result": "Result of the attempt: a code (NH, CV...) or its label ('Not Home')",
     "contacted_at": "Date of the attempt, with its time if the column has one",
@@ -103,7 +105,8 @@ RESULT_FIELDS: dict[str, str] = {
 
 _SYNONYMS: list[tuple[str, str | None, set[str]]] = [
     ("person_id", None, _syn("person id", "personid", "person_id", "uh id", "union hall id", "unionhall id",
-                             "uh person id", "pid", "person")),
+                             "uh person id", "pid", "person", "uh key", "uh_key", "uhkey", "unionhallid",
+                             "union hall key", "unionhall key", "export key")),
     ("ncid", None, _syn("ncid", "nc id", "voter ncid", "voter id", "voterid", "state voter id")),
     ("result", None, _syn("result", "result code", "resultcode", "disposition", "dispo", "call result",
                           "outcome", "status", "contact result", "canvass result", "call disposition",
@@ -167,7 +170,8 @@ QUARANTINE_CODES: dict[str, str] = {
     "repeated_header": "the row repeats the header (files glued together)",
     "totals_row": "a total or count line, not a result",
     "no_person": "the row names no person",
-    "bad_person_id": "the person id is not a whole number",
+    "bad_person_id": "neither an export key nor a person id",
+    "seed_record": "a seed record of an export (a decoy, nobody): not a real contact",
     "unknown_person": "no such person in your scope (unknown, or not one you may see)",
     "no_result": "no result code",
     "bad_result": "not a result code or label",
@@ -545,6 +549,7 @@ class _Row:
     problems: list[tuple[str, str | None, str]] = field(default_factory=list)  # code, column, reason
     person_id: int | None = None
     ncid: str | None = None
+    export_key: str | None = None
     person_what: str = ""  # "person id '12' in column 'VANID'": for the scope reason
     person_col: str | None = None
     code: str = ""
@@ -636,13 +641,17 @@ class _RowChecker:
         pid = collapse(cells.get(self.c_pid, "")) if self.c_pid else ""
         if pid:
             row.person_col = self.c_pid
+            if _KEY_RE.fullmatch(pid.upper()):
+                row.export_key = pid.upper()
+                row.person_what = f"export key {row.export_key} in column {self.c_pid!r}"
+                return
             digits = re.fullmatch(r"(\d{1,18})(?:\.0+)?", pid)
             if digits is None:
                 # The cell is not quoted: it is not an id, so it may be anything (a name, a
                 # phone number), and reasons show to the whole committee, raw rows do not.
                 row.problem("bad_person_id", self.c_pid,
-                            f"column {self.c_pid!r} does not hold a person id: it must be a whole number, as in "
-                            "the export the vendor worked from")
+                            f"column {self.c_pid!r} holds neither an export key (12 letters and digits, the uh_key "
+                            "column of the export the vendor worked from) nor a person id (a whole number)")
                 return
             row.person_id = int(digits.group(1))
             row.person_what = f"person id {row.person_id} in column {self.c_pid!r}"
@@ -823,6 +832,20 @@ def _ncid_persons(wh: Warehouse, ncids: set[str]) -> dict[str, int]:
     return {str(r["n"]): int(r["pid"]) for r in rows}
 
 
+def _export_keys(wh: Warehouse, committee: Committee, keys: set[str]) -> tuple[dict[str, int], dict[str, str]]:
+    """Export keys of the committee's written exports: key -> person, and seed key ->
+    the export's reference (EX-00012)."""
+    from unionhall.exports import store as export_store
+    from unionhall.exports.models import ExportRequest
+
+    if not keys:
+        return {}, {}
+    ids = list(ExportRequest.objects.filter(committee=committee, status=ExportRequest.Status.READY)
+               .values_list("pk", flat=True))
+    persons, seeds = export_store.keys_resolve(wh, export_ids=ids, keys=keys)
+    return persons, {k: ExportRequest(pk=e).reference for k, e in seeds.items()}
+
+
 def _scope_check(wh: Warehouse, rows: list[_Row], committee: Committee, user: Any) -> None:
     """Mark rows whose person is unknown or out of scope, alike."""
     from unionhall.access.gateway import person_base
@@ -830,9 +853,17 @@ def _scope_check(wh: Warehouse, rows: list[_Row], committee: Committee, user: An
     # Rows with other problems are quarantined for those; their persons are not looked up.
     candidates = [r for r in rows if not r.problems and r.person_col is not None]
     by_ncid = _ncid_persons(wh, {r.ncid for r in candidates if r.ncid})
+    by_key, seeds = _export_keys(wh, committee, {r.export_key for r in candidates if r.export_key})
     for r in candidates:
         if r.ncid is not None:
             r.person_id = by_ncid.get(r.ncid)
+        elif r.export_key is not None:
+            r.person_id = by_key.get(r.export_key)
+            if r.export_key in seeds:
+                r.problem("seed_record", r.person_col,
+                          f"{r.person_what} is a seed record of export {seeds[r.export_key]}: a decoy that is "
+                          "nobody, so this row is no real contact; not posted (ask the vendor how it came about)")
+    candidates = [r for r in candidates if not r.problems]
     visible = _committee_scope(wh, committee, {r.person_id for r in candidates if r.person_id is not None})
     if user is not None:  # always asked, so a blocked account fails here whatever the file holds
         try:
