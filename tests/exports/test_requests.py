@@ -228,6 +228,26 @@ def test_export_of_a_list_refreshed_away_fails_and_leaves_nothing(field_wh: Ware
     assert not AuditEvent.objects.filter(action="export_ready", detail__export=er.pk).exists()
 
 
+def test_a_refresh_keeps_the_version_an_export_waits_for(field_wh: Warehouse, tree: dict[str, Any]) -> None:
+    p = people(tree)
+    saved = county_list(field_wh, tree, p["organizer"])
+    asked = _one(field_wh, "SELECT count(*) FROM list_person WHERE list_id = ? AND version = 1", [saved.pk])
+    er = services.export_request_create(user=p["organizer"], saved_list=saved, fields=FIELDS, fmt="csv",
+                                        purpose="Mail piece for the county GOTV program", vendor=None)
+    for _ in range(2):  # two refreshes: version 1 is neither current nor the one before
+        saved = field_services.saved_list_refresh(user=p["organizer"], saved_list=saved, warehouse=field_wh)
+    assert saved.version == 3 and er.list_version == 1
+    assert _one(field_wh, "SELECT count(*) FROM list_person WHERE list_id = ? AND version = 1", [saved.pk]) == asked
+    er = services.export_request_decide(user=p["dm"], er=er, approve=True)
+    assert er.job is not None
+    assert job_run(job=er.job, warehouse=field_wh).status == "succeeded"
+    er.refresh_from_db()
+    assert er.persons == asked
+    # Written: the version is no longer held; the next refresh lets it go.
+    field_services.saved_list_refresh(user=p["organizer"], saved_list=saved, warehouse=field_wh)
+    assert _one(field_wh, "SELECT count(*) FROM list_person WHERE list_id = ? AND version = 1", [saved.pk]) == 0
+
+
 @pytest.mark.parametrize("fmt", ["xlsx", "fixed", "van"])
 def test_each_format_holds_the_same_cells_formula_safe(field_wh: Warehouse, tree: dict[str, Any], fmt: str) -> None:
     from unionhall.exports.fields import fields_check

@@ -56,12 +56,23 @@ def folder_create(*, user: Any, committee: Committee, name: str) -> Folder:
     return folder
 
 
+def _export_versions(saved: SavedList) -> set[int]:
+    """Versions an export request still waits to write (asked for or approved): kept, so
+    the file holds what was asked for and approved."""
+    from unionhall.exports.models import ExportRequest
+
+    waiting = (ExportRequest.Status.PENDING, ExportRequest.Status.APPROVED)
+    return set(ExportRequest.objects.filter(saved_list=saved, status__in=waiting)
+               .values_list("list_version", flat=True))
+
+
 def _snapshot(user: Any, saved: SavedList, definition: ListDefinition, wh: Warehouse) -> None:
     t = list_table(user=user, definition=definition, warehouse=wh)
     c = counts_of(t)
     with wh.transaction():
         store.list_snapshot_write(wh, list_id=saved.pk, version=saved.version, persons=t)
-        keep = {saved.version, *TurfCut.objects.filter(saved_list=saved).values_list("list_version", flat=True)}
+        keep = {saved.version, *TurfCut.objects.filter(saved_list=saved).values_list("list_version", flat=True),
+                *_export_versions(saved)}
         store.list_versions_prune(wh, list_id=saved.pk, keep=keep)
     saved.people, saved.households, saved.doors = c.people, c.households, c.doors
     saved.refreshed_at = timezone.now()
