@@ -124,6 +124,10 @@ def demo_prepare(
 
     demo_field_ensure(say=say)
     result.steps.append("field program: a script, a list and its turfs")
+    from unionhall.exports.demo import demo_exports_ensure
+
+    demo_exports_ensure(say=say)
+    result.steps.append("exports: a vendor, a written export and one waiting for approval")
     return result
 
 

@@ -36,6 +36,9 @@ def test_demo_then_serve_and_log_in_over_http(tmp_path: Path) -> None:
     env = {"UNIONHALL_DATA_DIR": str(tmp_path / "data")}
     prep = run_cli("demo", "--no-serve", *DEMO_SMALL, env=env, timeout=600)
     assert prep.returncode == 0, prep.stderr
+    # The field program and an export are set up: a mail house has a delivery, one request waits.
+    assert re.search(r"exports: EX-\d+ written for Piedmont Mail House \([\d,]+ people, \d+ seed records\); "
+                     r"EX-\d+ waits for datamanager-clc", prep.stdout + prep.stderr), prep.stderr
     m = re.search(r"username (\S+)\s+password (\S+)", prep.stdout)
     assert m, prep.stdout
     username, password = m.group(1), m.group(2)
