@@ -30,6 +30,17 @@ def off_loop(fn: Callable[[], T]) -> T:
         return pool.submit(run).result()
 
 
+def until(ok: Callable[[], bool], timeout: float = 30.0) -> None:
+    """Wait for `ok()` (say, a job's result in the database) to become true."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    while not ok():
+        if time.monotonic() > deadline:
+            raise AssertionError("timed out")
+        time.sleep(0.2)
+
+
 @pytest.fixture
 def browser() -> Iterator[Any]:
     if not CHROMIUM.exists():

@@ -10,13 +10,13 @@ from __future__ import annotations
 import csv
 import io
 import random
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
 from tests.access.factories import user_with
-from tests.browser.conftest import browser, log_in, off_loop, totp_device  # noqa: F401  (the browser fixture)
+from tests.browser.conftest import browser, log_in, off_loop, totp_device, until  # noqa: F401  (the browser fixture)
 from tests.conftest import ARTIFACTS, REPO
 from unionhall.warehouse import Warehouse
 
@@ -46,15 +46,6 @@ def desk(field_wh: Warehouse, tree: dict[str, Any]) -> Iterator[dict[str, Any]]:
            "devices": {u.get_username(): totp_device(u) for u in (organizer, manager, mailer)}}
     pool.stop()
 
-
-def _until(ok: Callable[[], bool], timeout: float = 30.0) -> None:
-    import time
-
-    deadline = time.monotonic() + timeout
-    while not ok():
-        if time.monotonic() > deadline:
-            raise AssertionError("timed out")
-        time.sleep(0.3)
 
 
 def _shot(page: Any, name: str) -> None:
@@ -93,7 +84,7 @@ def test_ask_approve_deliver_and_trace_in_chromium(live_server: Any, desk: dict[
     dm.wait_for_selector("h2:has-text('Waiting for your decision')")
     dm.click(f"a:has-text('{er.reference}')")
     dm.click("button[value=approve]")
-    _until(lambda: off_loop(lambda: ExportRequest.objects.get(pk=er.pk).status) == "ready")
+    until(lambda: off_loop(lambda: ExportRequest.objects.get(pk=er.pk).status) == "ready")
     dm.goto(f"{base}/exports/{er.pk}/")
     dm.wait_for_selector("text=Ready")
     er = off_loop(lambda: ExportRequest.objects.get(pk=er.pk))

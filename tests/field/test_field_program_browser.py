@@ -14,14 +14,14 @@ builder's filters (latest result, survey answer).
 from __future__ import annotations
 
 import subprocess
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from tests.access.factories import user_with
-from tests.browser.conftest import browser, log_in, off_loop, totp_device  # noqa: F401  (the browser fixture)
+from tests.browser.conftest import browser, log_in, off_loop, totp_device, until  # noqa: F401  (the browser fixture)
 from tests.conftest import ARTIFACTS
 from unionhall.warehouse import Warehouse
 
@@ -53,15 +53,6 @@ def program(field_wh: Warehouse, tree: dict[str, Any]) -> Iterator[dict[str, Any
            "walker_device": totp_device(canvasser), "precinct": f"{county}|{precinct}", "clc": tree["clc"]}
     pool.stop()
 
-
-def _until(ok: Callable[[], bool], timeout: float = 20.0) -> None:
-    import time
-
-    deadline = time.monotonic() + timeout
-    while not ok():
-        if time.monotonic() > deadline:
-            raise AssertionError("timed out")
-        time.sleep(0.2)
 
 
 def _pdftotext(pdf: bytes, tmp: Path) -> str:
@@ -140,7 +131,7 @@ def test_organizer_to_canvasser_and_back(live_server: Any, program: dict[str, An
     phone.click(f"#cv-people button:has-text('{name}')")
     phone.click("#cv-questions button:has-text('Strong yes')")
     phone.click("#cv-canvassed")
-    _until(lambda: off_loop(lambda: ContactResult.objects.count()) == 1)  # sent while online
+    until(lambda: off_loop(lambda: ContactResult.objects.count()) == 1)  # sent while online
     phone.wait_for_selector("#cv-status:has-text('all sent')")
     if len(doors[0]["persons"]) > 1:  # the others at door 1 are not there: on to door 2
         phone.click("#cv-skip")
