@@ -1,0 +1,1 @@
+"""Analytics: targeting models, imputation, field experiments, poll weighting (issue 13)."""
