@@ -53,6 +53,7 @@ SYSTEM_MODULES = {
     "identity/evaluate.py": "accuracy against the synthetic ground truth (benchmarks, tests)",
     "identity/export.py": "`unionhall identity export`: the operator's command on the warehouse host",
     "exports/schema.py": "migrations",
+    "analytics/schema.py": "migrations",
     "exports/store.py": "the export job: a seed must be nobody's; writes the export's keys; the trace's counts",
     "demo.py": "`unionhall demo` sets up committees from the loaded state",
 }

@@ -184,6 +184,7 @@ CAPABILITY_CLI_MODULES = (
     "unionhall.identity.cli",
     "unionhall.field.cli",
     "unionhall.exports.cli",
+    "unionhall.analytics.cli",
 )
 
 

@@ -91,6 +91,7 @@ SCHEMA_MODULES: tuple[str, ...] = (
     "unionhall.access.schema",
     "unionhall.field.schema",
     "unionhall.exports.schema",
+    "unionhall.analytics.schema",
 )
 
 

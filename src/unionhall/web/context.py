@@ -9,6 +9,7 @@ from django.http import HttpRequest
 
 def nav(request: HttpRequest) -> dict[str, Any]:
     from unionhall.access.roles import has_role, manages_data, manages_voter_files
+    from unionhall.analytics.selectors import analytics_allowed
     from unionhall.field.selectors import FIELD_ROLES
     from unionhall.reports.selectors import reports_allowed
 
@@ -19,4 +20,5 @@ def nav(request: HttpRequest) -> dict[str, Any]:
                     "field": has_role(user, FIELD_ROLES), "canvass": has_role(user, ["canvasser"]),
                     "reports": reports_allowed(user),
                     "exports": has_role(user, [*FIELD_ROLES, "vendor"]),
+                    "analytics": analytics_allowed(user),
                     "admin": bool(user.is_staff)}}

@@ -40,6 +40,7 @@ INSTALLED_APPS = [
     "unionhall.field",
     "unionhall.reports",
     "unionhall.exports",
+    "unionhall.analytics",
 ]
 
 MIDDLEWARE = [

@@ -31,6 +31,7 @@ CAPABILITY_URLS = {
     "field/": "unionhall.field.urls",
     "reports/": "unionhall.reports.urls",
     "exports/": "unionhall.exports.urls",
+    "analytics/": "unionhall.analytics.urls",
 }
 for prefix, module in CAPABILITY_URLS.items():
     if find_spec(module) is not None:
