@@ -24,6 +24,7 @@ class ScoreModel(models.Model):
         SUPPORT = "support", "Support (survey answer, e.g. supports the union's candidate)"
 
     class Status(models.TextChoices):
+        QUEUED = "queued", "Training"
         TRAINED = "trained", "Trained, not scoring"
         ACTIVE = "active", "Scoring its slot"
         RETIRED = "retired", "Retired"
@@ -35,7 +36,7 @@ class ScoreModel(models.Model):
     committee = models.ForeignKey(Committee, on_delete=models.PROTECT, related_name="score_models")
     trained_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="score_models")
     trained_at = models.DateTimeField(auto_now_add=True)
-    status = models.CharField(max_length=10, choices=Status.choices, default=Status.TRAINED, db_index=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED, db_index=True)
     target = models.JSONField(default=dict, help_text="What is predicted: election date, or question=response")
     card = models.JSONField(default=dict, help_text="Model card: data, features, evaluation, limits")
     scored = models.PositiveIntegerField(default=0, help_text="Persons scored into the slot")

@@ -76,6 +76,8 @@ class ListDefinition:
     exclude_final: bool = False  # leave out people whose latest result says stop (moved, deceased...)
     survey: tuple[str, ...] = ()  # "question code=response code"
     activist_codes: tuple[str, ...] = ()
+    # model scores (analytics): "slot:low-high" on the 0-100 scale, e.g. "turnout:40-70"
+    scores: tuple[str, ...] = ()
     # reachability
     walkable_only: bool = False
     has_phone: bool | None = None
@@ -128,6 +130,8 @@ class ListDefinition:
         for s in self.survey:
             if "=" not in s:
                 raise UserError(f"survey filter {s!r}: give it as question=response")
+        for s in self.scores:
+            score_range(s)
 
     def describe(self) -> list[str]:
         """One plain line per filter set (for the list page and reports)."""
@@ -145,6 +149,28 @@ def _date(name: str, value: str | None) -> dt.date | None:
         return dt.date.fromisoformat(value)
     except ValueError:
         raise UserError(f"{name.replace('_', ' ')} {value!r} is not a date: write it as YYYY-MM-DD") from None
+
+
+def score_range(text: str) -> tuple[str, int, int]:
+    """("turnout", 40, 70) from "turnout:40-70" (scores on the 0-100 scale, ends included)."""
+    slot, _, rng = text.partition(":")
+    low, _, high = rng.partition("-")
+    try:
+        lo, hi = int(low), int(high)
+    except ValueError:
+        lo, hi = -1, -1
+    if not slot.strip() or not 0 <= lo <= hi <= 100:
+        raise UserError(f"score filter {text!r}: give it as slot:low-high on the 0-100 scale, e.g. turnout:40-70")
+    return slot.strip().lower(), lo, hi
+
+
+def score_models(user: Any, d: ListDefinition) -> dict[str, int]:
+    """slot -> the id of the active model whose scores the filter reads for this user."""
+    if not d.scores:
+        return {}
+    from unionhall.analytics.services import slot_model
+
+    return {slot: slot_model(user, slot).pk for slot, _, _ in map(score_range, d.scores)}
 
 
 def _upper(values: tuple[str, ...]) -> list[str]:
@@ -244,6 +270,13 @@ def _semi_joins(t: ir.Table, d: ListDefinition, user: Any, wh: Warehouse | None)
             q, _, a = pair.partition("=")
             t = t.filter(t.person_id.isin(
                 r.filter((r.question_code == q.strip()) & (r.response_code == a.strip())).person_id))
+    if d.scores:
+        models = score_models(user, d)
+        sc = person_rows(user=user, table="person_score", warehouse=wh)
+        for slot, lo, hi in map(score_range, d.scores):
+            # Scores are kept to full precision; the filter's ends are on the 0-100 scale.
+            band = sc.filter((sc.model_id == models[slot]) & (sc.score * 100 >= lo) & (sc.score * 100 <= hi))
+            t = t.filter(t.person_id.isin(band.person_id))
     if d.activist_codes:
         ch = person_rows(user=user, table="contact_history", warehouse=wh)
         tagged = ch.filter(ibis.or_(*[ch.activist_codes.contains(a) for a in d.activist_codes]))
@@ -301,7 +334,8 @@ def list_counts(*, user: Any, definition: ListDefinition, warehouse: Warehouse |
 
         final = tuple(sorted(ResultCode.objects.filter(final=True).values_list("code", flat=True)))
     key = ("list_counts", scope_signature(user=user, warehouse=warehouse),
-           json.dumps(definition.to_json(), sort_keys=True), final)
+           json.dumps(definition.to_json(), sort_keys=True), final,
+           tuple(sorted(score_models(user, definition).items())))
     rows = run_cached(key=key, warehouse=warehouse, build=lambda: _counts_expr(
         list_table(user=user, definition=definition, warehouse=warehouse)))
     return _counts(rows[0])

@@ -29,7 +29,8 @@ from unionhall.web.decorators import member_data_view
 # one comma-separated text; numbers and booleans are parsed with a message on error.
 MULTI = ("counties", "precincts", "cong_dists", "nc_senates", "nc_houses", "municipalities", "zip5s",
          "affiliates", "locals", "member_statuses", "dues_statuses", "worksites", "reg_statuses", "parties",
-         "sexes", "vote_habits", "voted_in", "not_voted_in", "last_results", "survey", "activist_codes")
+         "sexes", "vote_habits", "voted_in", "not_voted_in", "last_results", "survey", "activist_codes",
+         "scores")
 NUMBERS = ("age_min", "age_max", "generals_voted_min", "generals_voted_max")
 TRISTATE = ("registered", "first_time_voter", "has_phone", "has_email")
 CHOICE = ("ballot", "contacted")
@@ -62,9 +63,24 @@ def definition_from(q: QueryDict) -> ListDefinition:
     for name in FLAGS:
         if q.get(name) in ("on", "1", "yes", "true"):
             values[name] = True
+    bands = _score_bands(q)
+    if bands:
+        values["scores"] = tuple(dict.fromkeys((*values.get("scores", ()), *bands)))
     d = ListDefinition(**values)
     d.check()
     return d
+
+
+def _score_bands(q: QueryDict) -> list[str]:
+    """"slot:low-high" from the builder's score inputs (score__<slot>__low / __high, 0-100;
+    one end left empty means 0 or 100)."""
+    out = []
+    slots = sorted({k.split("__")[1] for k in q if k.startswith("score__") and k.count("__") == 2})
+    for slot in slots:
+        low, high = q.get(f"score__{slot}__low", "").strip(), q.get(f"score__{slot}__high", "").strip()
+        if low or high:
+            out.append(f"{slot}:{low or 0}-{high or 100}")
+    return out
 
 
 def field_view(view: Callable[..., HttpResponseBase]) -> Callable[..., HttpResponseBase]:
@@ -102,7 +118,16 @@ def builder(request: HttpRequest) -> HttpResponse:
         "folders": Folder.objects.filter(committee__in=selectors.field_committees(request.user)),
         "ballot_choices": BALLOT_CHOICES, "contacted_choices": CONTACTED_CHOICES,
         "selected": {name: set(request.GET.getlist(name)) for name in MULTI},
+        "score_slots": _slots(request),
     })
+
+
+def _slots(request: HttpRequest) -> list[dict[str, Any]]:
+    """The score slots the user's lists can filter on, with the builder's values."""
+    from unionhall.analytics.services import slots_available
+
+    return [{"slot": m.slot, "model": m, "low": request.GET.get(f"score__{m.slot}__low", ""),
+             "high": request.GET.get(f"score__{m.slot}__high", "")} for m in slots_available(request.user)]
 
 
 @field_view

@@ -1,0 +1,17 @@
+"""Job kinds of analytics."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from unionhall.jobs.registry import job_kind
+from unionhall.jobs.runner import JobContext
+
+
+@job_kind("analytics.train_model", title="Train, judge and score a targeting model")
+def train_model(ctx: JobContext, model_id: int, seed: int = 1) -> dict[str, Any]:
+    from unionhall.analytics.services import model_train_run
+
+    ctx.progress(5, "reading features through your scope")
+    return model_train_run(model_id=model_id, seed=seed, warehouse=ctx.warehouse, log=ctx.log,
+                           defer=ctx.defer_app_write)
