@@ -84,7 +84,7 @@ def test_every_bad_row_is_quarantined_with_its_column_and_a_reason(world: dict[s
     assert "respondent 'R2' is on row 3 already" in got[8]["reason"]
     assert "'forty' is not an age in years (18 to 120)" in got[9]["reason"]
     assert "'Atlantis' is not a North Carolina county name" in got[10]["reason"]
-    assert "'Whig' is not a party code" in got[12]["reason"]
+    assert "'Whig' is not a party code or name" in got[12]["reason"]
     # Two problems on one row: the first is the code, the others follow in the reason.
     assert "'12' is not an age" in got[13]["reason"] and "also: column 'Union member': 'maybe' is not yes or no" in \
         got[13]["reason"]

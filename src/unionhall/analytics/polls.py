@@ -103,6 +103,22 @@ _PARTY_WORDS = {"democrat": "DEM", "democratic": "DEM", "dem": "DEM", "d": "DEM"
                 "i": "UNA", "no party": "UNA", "libertarian": "LIB", "lib": "LIB", "l": "LIB", "green": "GRE",
                 "gre": "GRE", "constitution": "CST", "cst": "CST", "no labels": "NLB", "nlb": "NLB",
                 "we the people": "WTP", "wtp": "WTP"}
+PARTY_GROUPS = ("DEM", "REP", "UNA")  # every other party is OTH: too few voters to weight apart
+
+
+def party_group(code: str) -> str:
+    """DEM, REP, UNA or OTH (Libertarians, Greens and the other parties together)."""
+    return code if code in PARTY_GROUPS else "OTH"
+
+
+def _party(text: str) -> str | None:
+    k = _key(text)
+    if k in ("oth", "other", "other party", "third party"):
+        return "OTH"
+    code = _PARTY_WORDS.get(k)
+    return None if code is None else party_group(code)
+
+
 _YES = {"yes", "y", "1", "true", "t", "member", "union member", "union"}
 _NO = {"no", "n", "0", "false", "f", "non member", "nonmember", "not a member", "not member"}
 
@@ -158,7 +174,7 @@ VARIABLES: dict[str, Variable] = {v.name: v for v in (
                                     "age category"}), _band, "18-29, 30-44, 45-64 or 65+", code="bad_age"),
     Variable("party", frozenset({"party", "party id", "party cd", "party code", "party registration",
                                  "registered party", "party reg", "partyid"}),
-             lambda s: _PARTY_WORDS.get(_key(s)), "a party code (DEM, REP, UNA, LIB, GRE...) or name"),
+             _party, "a party code or name (DEM, REP, UNA; LIB, GRE and the other parties are OTH)"),
     Variable("member", frozenset({"member", "union member", "is member", "member yn", "union", "union membership"}),
              lambda s: "yes" if _key(s) in _YES else "no" if _key(s) in _NO else None, "yes or no"),
 )}
@@ -566,7 +582,8 @@ def _variable_expr(t: ibis.Table, name: str) -> ibis.Value:
         return ibis.cases((a < 18, ibis.null("string")), (a < 30, "18-29"), (a < 45, "30-44"), (a < 65, "45-64"),
                           (a <= 120, "65+"), else_=ibis.null("string"))
     if name == "party":
-        return t.party
+        p = t.party
+        return ibis.cases((p.isnull(), ibis.null("string")), (p.isin(list(PARTY_GROUPS)), p), else_="OTH")
     if name == "member":
         return ibis.ifelse(t.member_sources.length() > 0, "yes", "no")
     raise UserError(f"{name!r} is not a weighting variable: use {', '.join(VARIABLES)}")
