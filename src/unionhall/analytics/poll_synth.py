@@ -86,7 +86,8 @@ def _answers(rng: np.random.Generator, age: np.ndarray, party: np.ndarray, membe
 def _draw(rng: np.random.Generator, logits: np.ndarray, labels: tuple[str, ...]) -> np.ndarray:
     p = np.exp(logits - logits.max(axis=1, keepdims=True))
     p /= p.sum(axis=1, keepdims=True)
-    pick = (rng.random(logits.shape[0])[:, None] > np.cumsum(p, axis=1)).sum(axis=1)
+    u = np.asarray(rng.random(logits.shape[0]))
+    pick = (u[:, None] > np.cumsum(p, axis=1)).sum(axis=1)
     return np.asarray(labels, dtype=object)[np.minimum(pick, len(labels) - 1)]
 
 
