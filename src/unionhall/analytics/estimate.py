@@ -47,7 +47,8 @@ class Fit:
 
     @property
     def se(self) -> Array:
-        return np.asarray(np.sqrt(np.diag(self.cov)), dtype=np.float64)
+        # a coefficient known exactly (an outcome constant in a group) may round below 0
+        return np.asarray(np.sqrt(np.clip(np.diag(self.cov), 0.0, None)), dtype=np.float64)
 
     @property
     def df(self) -> int:
