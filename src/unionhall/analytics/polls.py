@@ -746,8 +746,11 @@ def poll_topline(*, user: Any, poll: Poll, by: str | None = None, questions: lis
                  weighted: bool = True, warehouse: Warehouse | None = None) -> list[QuestionResult]:
     """Weighted shares of each answer of each question (or `questions`), with standard
     error, 95% margin of error and unweighted n; with `by` (a demographic variable or
-    another question), the crosstab: one row of percentages per category of `by`."""
-    _committee_check(user, poll.committee)
+    another question), the crosstab: one row of percentages per category of `by`.
+    `user=None` is the operator on the warehouse host (the command line without
+    --user): a poll's answers are anonymous respondents' aggregates, not person rows."""
+    if user is not None:
+        _committee_check(user, poll.committee)
     frame = poll_frame(poll=poll, warehouse=warehouse)
     names = [q["name"] for q in poll_questions(poll) if not q.get("open")]
     chosen = questions or names
