@@ -128,6 +128,10 @@ def demo_prepare(
 
     demo_exports_ensure(say=say)
     result.steps.append("exports: a vendor, a written export and one waiting for approval")
+    from unionhall.analytics.demo import demo_analytics_ensure
+
+    demo_analytics_ensure(say=say)
+    result.steps.append("analytics: a turnout model scoring everyone, imputed race and age")
     return result
 
 

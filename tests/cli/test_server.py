@@ -27,7 +27,7 @@ def _wait_for(url: str, proc: subprocess.Popen[str], timeout: float = 60) -> Non
             with urllib.request.urlopen(url, timeout=2) as resp:
                 if resp.status == 200:
                     return
-        except (urllib.error.URLError, ConnectionError):
+        except (urllib.error.URLError, ConnectionError, TimeoutError):
             time.sleep(0.3)
     raise AssertionError(f"{url} did not come up")
 
@@ -39,6 +39,10 @@ def test_demo_then_serve_and_log_in_over_http(tmp_path: Path) -> None:
     # The field program and an export are set up: a mail house has a delivery, one request waits.
     assert re.search(r"exports: EX-\d+ written for Piedmont Mail House \([\d,]+ people, \d+ seed records\); "
                      r"EX-\d+ waits for datamanager-clc", prep.stdout + prep.stderr), prep.stderr
+    # The turnout model is judged on a held-out general against "voted in the last two generals".
+    auc = re.search(r"held-out AUC (0\.\d+)\s+baseline \(voted in the last two generals\) (0\.\d+)", prep.stderr)
+    assert auc, prep.stderr
+    assert float(auc.group(1)) > float(auc.group(2))
     m = re.search(r"username (\S+)\s+password (\S+)", prep.stdout)
     assert m, prep.stdout
     username, password = m.group(1), m.group(2)

@@ -55,9 +55,10 @@ def migrate_app_database(*, verbose: bool = False) -> None:
 
 
 def run_job_foreground(
-    kind: str, params: dict[str, Any] | None = None, *, user: Any = None, quiet: bool = False
+    kind: str, params: dict[str, Any] | None = None, *, user: Any = None, quiet: bool = False, job: Any = None
 ) -> Any:
-    """Run a registered job in this process with a Rich progress bar; raise on failure."""
+    """Run a registered job in this process with a Rich progress bar; raise on failure.
+    `job`: one already submitted (by a service that records it), else a new one."""
     from unionhall.jobs.registry import get_job_kind
     from unionhall.jobs.runner import job_run, job_submit, jobs_recover_interrupted
 
@@ -66,7 +67,8 @@ def run_job_foreground(
 
         open_warehouse()  # hold it first: then stale "running" jobs are certainly dead
         jobs_recover_interrupted()
-    job = job_submit(kind=kind, params=params or {}, user=user)
+    if job is None:
+        job = job_submit(kind=kind, params=params or {}, user=user)
     disable = quiet or not sys.stderr.isatty()
     with Progress(
         TextColumn("[bold]{task.description}"),

@@ -40,6 +40,9 @@ def serve(*, host: str, port: int, workers: int | None = None) -> None:
     wh = open_warehouse()  # take the warehouse now: a second process gets a clear error
     migrate_app_database()
     wh.migrate()
+    from django.urls import get_resolver
+
+    get_resolver().url_patterns  # noqa: B018 (import every page's module now, not during the first request)
     recovered = jobs_recover_interrupted()
     if recovered:
         err_console.print(f"marked {recovered} interrupted job(s) as failed")
