@@ -191,3 +191,7 @@ LOGGING = {
 UNIONHALL = _cfg
 # Analysts' aggregates suppress cells smaller than this (no singling people out).
 UNIONHALL_MIN_CELL = int(__import__("os").environ.get("UNIONHALL_MIN_CELL", "10"))
+# The SQL page (analytics/sql.py): a query is stopped after this many seconds, and shows
+# at most this many rows (docs/analytics/sql.md).
+UNIONHALL_SQL_TIMEOUT = float(__import__("os").environ.get("UNIONHALL_SQL_TIMEOUT", "30"))
+UNIONHALL_SQL_MAX_ROWS = int(__import__("os").environ.get("UNIONHALL_SQL_MAX_ROWS", "1000"))
