@@ -191,3 +191,35 @@ def test_support_model_learns_a_survey_answer(field_wh: Warehouse, tree: dict[st
     assert ev["baseline"]["name"] == "registered Democrat"
     assert m.card["data"]["answered"] == len({a[1] for a in answers} & _registered(fed, field_wh))
     assert _scored(field_wh, m.pk) == _registered(fed, field_wh)
+
+
+def test_model_pages(field_wh: Warehouse, tree: dict[str, Any]) -> None:
+    from django.test import Client
+
+    from tests.access.factories import login_verified
+
+    fed = user_with("analyst", tree["state_federation"], f"fed-an-{_tag()}")
+    client = Client()
+    login_verified(client, fed)
+    assert client.get("/analytics/models/").status_code == 200
+    bad = client.post("/analytics/models/", {"kind": "turnout", "slot": "Not A Slot",
+                                             "committee": tree["state_federation"].pk})
+    assert bad.status_code == 400 and "lower-case letters" in bad.content.decode()
+    r = client.post("/analytics/models/", {"kind": "turnout", "slot": "turnout", "name": "Page model",
+                                           "committee": tree["state_federation"].pk})
+    assert r.status_code == 302
+    m = ScoreModel.objects.get(name="Page model")
+    assert "Training" in client.get(r["Location"]).content.decode()
+    assert m.job is not None
+    job_run(job=m.job, warehouse=field_wh)
+    m.refresh_from_db()
+    page = client.get(f"/analytics/models/{m.pk}/").content.decode()
+    assert f"{m.card['evaluation']['auc']:.3f}" in page and "voted in the last two generals" in page
+    assert "Lift by score decile" in page
+    # Another committee's analyst cannot open it; an organizer has no analytics pages.
+    other = user_with("analyst", tree["affiliate"], f"aff-an-{_tag()}")
+    login_verified(client, other)
+    assert client.get(f"/analytics/models/{m.pk}/").status_code == 404
+    organizer = user_with("organizer", tree["clc"], f"org-{_tag()}")
+    login_verified(client, organizer)
+    assert client.get("/analytics/models/").status_code == 403
