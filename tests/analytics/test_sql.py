@@ -354,6 +354,16 @@ def test_analysts_see_aggregates_with_small_cells_suppressed(users: dict[str, An
     # small groups inside a subquery are dropped too (their counts cannot become keys)
     assert one(analyst, f"SELECT count(*) FROM (SELECT precinct, count(*) AS n FROM person GROUP BY precinct) s "
                         f"WHERE n < {k}", wh) == 0
+    # a join has a row per vote, but a group is as small as its persons
+    votes = person_rows(user=analyst, table="vote_history", warehouse=wh)
+    per_person = votes.group_by("person_id").agg(n=votes.count())
+    settings.UNIONHALL_MIN_CELL = 2
+    many = per_person.filter(per_person.n >= 2).count().execute()
+    assert many > 0
+    r = run_sql(user=analyst, warehouse=wh, sql="SELECT p.person_id, p.first_name, count(*) FROM person p "
+                                                "JOIN vote_history v ON v.person_id = p.person_id GROUP BY 1, 2")
+    assert r.rows == [] and r.suppressed_rows >= many
+    settings.UNIONHALL_MIN_CELL = k
     # allowed aggregates
     r = run_sql(user=analyst, warehouse=wh, sql="SELECT county, count(DISTINCT precinct), sum(votes_total), "
                                                 "avg(age), stddev(age), variance(age) FROM person GROUP BY county")

@@ -449,19 +449,38 @@ def _aggregates_only(stmt: exp.Expression, sql: str, min_cell: int, aggregates: 
     return top
 
 
-def _small(min_cell: int) -> exp.Expression:
-    return exp.Between(this=exp.Count(this=exp.Star()), low=exp.Literal.number(1),
-                       high=exp.Literal.number(int(min_cell) - 1))
+def _person_sources(top: exp.Select) -> list[str]:
+    """Aliases of the person-bearing tables the outermost SELECT reads directly."""
+    out = []
+    for t in top.find_all(exp.Table):
+        if (_owner(t) is top and isinstance(t.this, exp.Identifier) and t.name.startswith(GATEWAY_PREFIX)
+                and t.name[len(GATEWAY_PREFIX):] not in REFERENCE_TABLES):
+            out.append(t.alias_or_name)
+    return out
+
+
+def _small(min_cell: int, sources: list[str]) -> exp.Expression:
+    """A group too small to show: fewer than `min_cell` rows, or fewer than `min_cell`
+    distinct persons of any person-bearing table it reads (a join to vote history has
+    a row per vote: one person with ten votes is still one person)."""
+    counts: list[exp.Expression] = [exp.Count(this=exp.Star())]
+    counts += [exp.Count(this=exp.Distinct(expressions=[exp.column("person_id", table=exp.to_identifier(a, quoted=True))]))
+               for a in sources]
+    tests = [exp.Between(this=c, low=exp.Literal.number(1), high=exp.Literal.number(int(min_cell) - 1))
+             for c in counts]
+    return exp.Paren(this=exp.or_(*tests))
 
 
 def _suppressing(top: exp.Select, min_cell: int, *, qualify: bool) -> exp.Select:
     """The outermost SELECT with one hidden last column, the number of its groups too
     small to show; with `qualify`, those groups left out."""
     q = top.copy()
-    flag = exp.Case(ifs=[exp.If(this=_small(min_cell), true=exp.Literal.number(1))], default=exp.Literal.number(0))
+    sources = _person_sources(q)
+    flag = exp.Case(ifs=[exp.If(this=_small(min_cell, sources), true=exp.Literal.number(1))],
+                    default=exp.Literal.number(0))
     q.select(exp.alias_(exp.Window(this=exp.Sum(this=flag)), HIDDEN, quoted=True), append=True, copy=False)
     if qualify:
-        q.set("qualify", exp.Qualify(this=exp.Not(this=exp.Paren(this=_small(min_cell)))))
+        q.set("qualify", exp.Qualify(this=exp.Not(this=_small(min_cell, sources))))
     else:
         for key in ("order", "limit", "offset"):
             q.set(key, None)
