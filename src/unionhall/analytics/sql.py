@@ -538,7 +538,7 @@ def _locate(sql: str, name: str) -> str:
     return ""
 
 
-def _duck_error(exc: duckdb.Error, sql: str, used: set[str], timeout: float) -> SqlError:
+def _duck_error(exc: duckdb.Error, sql: str, used: set[str], timeout: float, wh: Warehouse) -> SqlError:
     if isinstance(exc, duckdb.InterruptException):
         return SqlError(f"the query ran longer than {timeout:g} s and was stopped: narrow it (a WHERE, fewer "
                         "joins, an aggregate) or ask for a longer UNIONHALL_SQL_TIMEOUT", kind="timeout")
@@ -557,7 +557,7 @@ def _duck_error(exc: duckdb.Error, sql: str, used: set[str], timeout: float) -> 
     if isinstance(exc, duckdb.BinderException | duckdb.CatalogException):
         kind = "unknown" if name and "must appear" not in message else "failed"
         if kind == "unknown" and "column" in message.lower():
-            tables = readable_tables()
+            tables = readable_tables(warehouse=wh)
             message += "; columns: " + "; ".join(f"{t}: {', '.join(tables[t])}" for t in sorted(used) if t in tables)
         return SqlError(prefix + message, kind=kind)
     if isinstance(exc, duckdb.ParserException):
@@ -673,7 +673,7 @@ def _run(*, user: Any, sql: str, warehouse: Warehouse | None, max_rows: int, tim
     try:
         columns, rows, extra = _execute(wh, main_sql, fallback_sql, max_rows=max_rows, timeout=timeout)
     except duckdb.Error as exc:
-        raise _duck_error(exc, sql, names.used, timeout) from None
+        raise _duck_error(exc, sql, names.used, timeout, wh) from None
     truncated = len(rows) > max_rows
     rows = rows[:max_rows]
     notes: list[str] = []
