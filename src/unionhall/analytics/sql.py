@@ -641,6 +641,9 @@ def run_sql(*, user: Any, sql: str, warehouse: Warehouse | None = None, max_rows
     except SqlError as exc:
         error = exc.kind
         raise
+    except Exception as exc:  # recorded too (a locked warehouse, a bug), then raised as it was
+        error = type(exc).__name__
+        raise
     finally:
         detail: dict[str, Any] = {"sql": sql, "rows": rows_shown}
         if error is not None:
