@@ -56,7 +56,6 @@ SYSTEM_MODULES = {
     "identity/export.py": "`unionhall identity export`: the operator's command on the warehouse host",
     "exports/schema.py": "migrations",
     "analytics/schema.py": "migrations",
-    "analytics/views/sql.py": "an example query shown on the SQL page (it runs only through analytics.sql, scoped)",
     "analytics/store.py": "the model and imputation jobs write scores and imputed values",
     "exports/store.py": "the export job: a seed must be nobody's; writes the export's keys; the trace's counts",
     "demo.py": "`unionhall demo` sets up committees from the loaded state",

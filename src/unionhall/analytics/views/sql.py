@@ -12,8 +12,6 @@ from unionhall.analytics.selectors import analytics_view
 from unionhall.analytics.sql import SqlError, readable_tables, run_sql
 from unionhall.reports.selectors.common import min_cell_for
 
-EXAMPLE = "SELECT county, count(*) AS persons\nFROM person\nGROUP BY county\nORDER BY persons DESC"
-
 
 @analytics_view
 def sql_page(request: HttpRequest) -> HttpResponse:
@@ -27,6 +25,6 @@ def sql_page(request: HttpRequest) -> HttpResponse:
         except SqlError as exc:
             error = exc
     return render(request, "analytics/sql/index.html", {
-        "sql": sql, "example": EXAMPLE, "result": result, "error": error,
+        "sql": sql, "result": result, "error": error,
         "tables": readable_tables(), "min_cell": min_cell_for(request.user),
     })
