@@ -31,7 +31,7 @@ from unionhall.errors import ConfigError
 
 _SQLITE_SCHEMES = {"sqlite"}
 _POSTGRES_SCHEMES = {"postgres", "postgresql", "pgsql"}
-_WAREHOUSE_SCHEMES = {"duckdb"}
+_WAREHOUSE_SCHEMES = {"duckdb", "postgresql", "postgres"}
 
 
 @dataclass(frozen=True)
@@ -125,12 +125,14 @@ def _check_database_url(url: str) -> None:
 
 
 def _check_warehouse_url(url: str) -> None:
-    parts = urlsplit(url)
-    if parts.scheme not in _WAREHOUSE_SCHEMES or not parts.path or parts.path == "/":
+    from unionhall.warehouse.backends import parse_warehouse_url
+
+    if urlsplit(url).scheme not in _WAREHOUSE_SCHEMES:
         raise ConfigError(
-            f"UNIONHALL_WAREHOUSE_URL {url!r} is not supported: use duckdb:////path/warehouse.duckdb "
-            "or unset it for the embedded default"
+            f"UNIONHALL_WAREHOUSE_URL {url!r} is not supported: use duckdb:////path/warehouse.duckdb, "
+            "postgresql://USER@HOST:5432/DBNAME?schema=warehouse, or unset it for the embedded default"
         )
+    parse_warehouse_url(url)
 
 
 def _ensure_writable_dir(path: Path) -> None:
@@ -210,7 +212,7 @@ def load_config(environ: dict[str, str] | None = None, *, create_dirs: bool = Tr
     if create_dirs:
         _ensure_writable_dir(data_dir)
         warehouse_dir = Path(urlsplit(warehouse_url).path[1:]).resolve().parent
-        if warehouse_dir != data_dir:
+        if urlsplit(warehouse_url).scheme == "duckdb" and warehouse_dir != data_dir:
             _ensure_writable_dir(warehouse_dir)
     secret = env.get("UNIONHALL_SECRET_KEY") or str(file_values.get("secret_key", ""))
     if not secret:

@@ -1,6 +1,8 @@
 """Opening the warehouse, per-thread connections and transactions.
 
-DuckDB allows one writing process per file. In embedded mode the process that opens the
+The warehouse is a DuckDB file (the embedded default) or a PostgreSQL schema
+(`UNIONHALL_WAREHOUSE_URL=postgresql://...`); what differs between them lives in
+`unionhall.warehouse.backends`. DuckDB allows one writing process per file. In embedded mode the process that opens the
 warehouse (normally `unionhall serve`) owns it for its lifetime; worker threads and web
 threads each get their own cursor on the one database. Another process trying to open
 the same file gets `WarehouseLocked` with a message saying what to do.
@@ -13,21 +15,41 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any, cast
 
 import duckdb
 import ibis
 from ibis.backends.duckdb import Backend as DuckDBBackend
 
 from unionhall.errors import ConfigError, PersonTableRefused, WarehouseLocked
+from unionhall.warehouse.backends import (
+    POSTGRES,
+    MigrationBackend,
+    PostgresCursor,
+    parse_warehouse_url,
+    postgres_connect,
+    postgres_prepare,
+)
 
 _LOCK_PID = re.compile(r"PID (\d+)")
 
 
 class Warehouse:
-    """One open warehouse file, shared by the threads of this process."""
+    """One open warehouse, shared by the threads of this process."""
 
-    def __init__(self, path: Path) -> None:
-        self.path = path
+    def __init__(self, location: Path | str) -> None:
+        self.url = parse_warehouse_url(location)
+        self.kind = self.url.kind
+        self.path = self.url.path or Path(self.url.label)
+        self._local = threading.local()
+        self._threads_lock = threading.Lock()
+        self._thread_cons: list[Any] = []
+        if self.kind == POSTGRES:
+            con = postgres_connect(self.url)
+            postgres_prepare(con, self.url)
+            con.close()
+            return
+        path = self.path
         try:
             self._db = duckdb.connect(str(path))
         except duckdb.IOException as exc:
@@ -40,25 +62,37 @@ class Warehouse:
                     "stop that process first, or run this from the web app's jobs"
                 ) from None
             raise ConfigError(f"cannot open warehouse {path}: {text.splitlines()[0]}") from None
-        self._local = threading.local()
 
     # -- connections -------------------------------------------------------------------
     def cursor(self) -> duckdb.DuckDBPyConnection:
-        """This thread's DuckDB cursor (each thread has its own transaction state)."""
+        """This thread's cursor (each thread has its own transaction state): DuckDB's own,
+        or on PostgreSQL a `PostgresCursor` that takes the same calls."""
         cur = getattr(self._local, "cursor", None)
         if cur is None:
-            cur = self._db.cursor()
+            if self.kind == POSTGRES:
+                cur = PostgresCursor(postgres_connect(self.url))
+                with self._threads_lock:
+                    self._thread_cons.append(cur)
+            else:
+                cur = self._db.cursor()
             self._local.cursor = cur
-        return cur
+        return cast(duckdb.DuckDBPyConnection, cur)
 
     @property
     def backend(self) -> DuckDBBackend:
-        """This thread's ibis backend over its cursor."""
+        """This thread's ibis backend over its cursor (so it shares its transaction)."""
         be = getattr(self._local, "backend", None)
         if be is None:
-            be = ibis.duckdb.from_connection(self.cursor())
+            cur: Any = self.cursor()
+            be = ibis.postgres.from_connection(cur.con) if self.kind == POSTGRES else ibis.duckdb.from_connection(cur)
             self._local.backend = be
-        return be
+        return cast(DuckDBBackend, be)
+
+    def migration_backend(self) -> Any:
+        """What migrations receive: the ibis backend, whose ``con.execute`` takes DuckDB SQL."""
+        if self.kind == POSTGRES:
+            return MigrationBackend(self.backend, cast(PostgresCursor, self.cursor()))
+        return self.backend
 
     def table(self, name: str) -> ibis.Table:
         """An ibis table expression of a table that holds no person-level data.
@@ -119,10 +153,17 @@ class Warehouse:
         return [(int(v), str(n)) for v, n in rows]
 
     def close(self) -> None:
+        if self.kind == POSTGRES:
+            with self._threads_lock:
+                for cur in self._thread_cons:
+                    cur.close()
+                self._thread_cons.clear()
+            self._local = threading.local()
+            return
         self._db.close()
 
     def __repr__(self) -> str:
-        return f"Warehouse({str(self.path)!r})"
+        return f"Warehouse({self.url.label!r})"
 
 
 _current: Warehouse | None = None
@@ -137,8 +178,9 @@ def open_warehouse(path: Path | None = None) -> Warehouse:
             if path is None:
                 from unionhall.config import get_config
 
-                path = get_config().warehouse_path
-            _current = Warehouse(path)
+                _current = Warehouse(get_config().warehouse_url)
+            else:
+                _current = Warehouse(path)
         return _current
 
 

@@ -128,7 +128,7 @@ def apply_migrations(
     versions = [m.version for m in migrations]
     if len(set(versions)) != len(versions):
         raise RuntimeError(f"duplicate warehouse migration versions: {versions}")
-    be = wh.backend
+    be = wh.migration_backend()
     cur = wh.cursor()
     cur.execute(
         f"CREATE TABLE IF NOT EXISTS {MIGRATION_TABLE} "

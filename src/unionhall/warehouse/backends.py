@@ -1,0 +1,401 @@
+"""Where the warehouse's engines differ: the one module that knows (STYLE.md rule 5).
+
+Union Hall's warehouse code is written once: ibis expressions (the gateway, lists,
+counts) compile to each engine's SQL by ibis itself, and the hand-written SQL of the
+system jobs is written in DuckDB's dialect. This module holds everything else:
+
+* ``duckdb:///path`` — the embedded default. A cursor is DuckDB's own.
+* ``postgresql://user@host:5432/db?schema=NAME`` — the warehouse in a PostgreSQL
+  schema (created if missing; ``public`` without ``schema=``). `PostgresCursor` gives
+  the system jobs the part of DuckDB's cursor they use: ``?`` parameters, DuckDB SQL
+  translated by sqlglot (`to_postgres`, cached), ``register`` of an Arrow table as a
+  temporary table loaded by COPY, ``fetch_arrow_table``. The few DuckDB functions and
+  types PostgreSQL lacks are created or rewritten here (`_PG_FUNCTIONS`, `_PG_TYPES`).
+* Spark (`spark_session`, `spark_backend`) — a compute engine over a snapshot of the
+  warehouse's tables in Parquet: list counts run on it through ibis's PySpark backend
+  (the same gateway expression), identity through Splink's Spark backend
+  (`unionhall.identity.engines`).
+
+Nothing outside this module branches on the engine.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+import threading
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, urlencode, urlsplit, urlunsplit
+
+import pyarrow as pa
+
+from unionhall.errors import ConfigError
+
+DUCKDB = "duckdb"
+POSTGRES = "postgres"
+SPARK = "spark"
+
+_POSTGRES_SCHEMES = ("postgresql", "postgres")
+_IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+@dataclass(frozen=True)
+class WarehouseURL:
+    """A parsed ``UNIONHALL_WAREHOUSE_URL``."""
+
+    kind: str  # DUCKDB or POSTGRES
+    path: Path | None  # DuckDB file
+    dsn: str | None  # PostgreSQL connection string without our ``schema=``
+    schema: str | None  # PostgreSQL schema
+
+    @property
+    def label(self) -> str:
+        """What names this warehouse in caches and messages (no password)."""
+        if self.kind == DUCKDB:
+            return str(self.path)
+        parts = urlsplit(self.dsn or "")
+        host = parts.hostname or "localhost"
+        return f"postgresql://{host}:{parts.port or 5432}{parts.path}?schema={self.schema}"
+
+
+def parse_warehouse_url(url: str | Path) -> WarehouseURL:
+    if isinstance(url, Path):
+        return WarehouseURL(DUCKDB, url, None, None)
+    parts = urlsplit(url)
+    if parts.scheme == "duckdb" and parts.path not in ("", "/"):
+        return WarehouseURL(DUCKDB, Path(parts.path[1:]), None, None)
+    if parts.scheme in _POSTGRES_SCHEMES and parts.path not in ("", "/"):
+        query = parse_qs(parts.query)
+        schema = (query.pop("schema", ["public"]) or ["public"])[0]
+        if not _IDENT.match(schema):
+            raise ConfigError(f"UNIONHALL_WAREHOUSE_URL: schema {schema!r} is not a plain SQL name (letters, digits, _)")
+        dsn = urlunsplit(("postgresql", parts.netloc, parts.path, urlencode(query, doseq=True), ""))
+        return WarehouseURL(POSTGRES, None, dsn, schema)
+    if not parts.scheme and url:
+        return WarehouseURL(DUCKDB, Path(url), None, None)
+    raise ConfigError(
+        f"UNIONHALL_WAREHOUSE_URL {url!r} is not supported: use duckdb:////path/warehouse.duckdb, "
+        "postgresql://USER@HOST:5432/DBNAME?schema=warehouse, or unset it for the embedded default"
+    )
+
+
+# -- PostgreSQL ------------------------------------------------------------------------
+
+# DuckDB types PostgreSQL has no name for.
+_PG_TYPES = {"UBIGINT": "NUMERIC(20)", "INT128": "NUMERIC(39)", "HUGEINT": "NUMERIC(39)", "UINTEGER": "BIGINT"}
+_STRUCT_LIST_RE = re.compile(r"\bSTRUCT\s*\([^()]*\)\s*\[\]", re.IGNORECASE)
+_PG_TYPE_RE = re.compile(r"\b(" + "|".join(_PG_TYPES) + r")\b")
+
+# DuckDB functions the system jobs use that PostgreSQL lacks, created in each schema.
+_PG_FUNCTIONS = (
+    # DuckDB's hash() is a 64-bit hash used only to bucket and sample; any stable one will do.
+    "CREATE OR REPLACE FUNCTION {schema}.hash(v anyelement) RETURNS bigint "
+    "LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$ SELECT hashtextextended(v::text, 0) $$",
+)
+
+
+@functools.lru_cache(maxsize=4096)
+def to_postgres(sql: str) -> str:
+    """DuckDB-dialect SQL as PostgreSQL SQL (``?`` parameters become ``%s``)."""
+    import sqlglot
+
+    # Lists of structs (a member's phones and emails) are JSON documents on PostgreSQL.
+    sql = _STRUCT_LIST_RE.sub("JSON", sql)
+    from sqlglot import exp
+
+    try:
+        trees = sqlglot.parse(sql, read="duckdb")
+    except sqlglot.errors.ParseError:
+        return sql  # already PostgreSQL (ibis's compiled SQL, say): run it as written
+    statements = []
+    for n, tree in enumerate(t for t in trees if t is not None):
+        # DuckDB lets a subquery in FROM go without a name; PostgreSQL does not.
+        for i, sub in enumerate(tree.find_all(exp.Subquery)):
+            if not sub.alias and isinstance(sub.parent, (exp.From, exp.Join)):
+                sub.set("alias", exp.TableAlias(this=exp.to_identifier(f"_q{n}_{i}")))
+        statements.append(tree.sql(dialect="postgres"))
+    out = ";\n".join(statements)
+    out = _PG_TYPE_RE.sub(lambda m: _PG_TYPES[m.group(1)], out)
+    return re.sub(r"\bCREATE OR REPLACE TABLE (\w+)", r"DROP TABLE IF EXISTS \1; CREATE TABLE \1", out)
+
+
+def _pg_type(t: pa.DataType) -> str:
+    if pa.types.is_boolean(t):
+        return "BOOLEAN"
+    if pa.types.is_int8(t) or pa.types.is_int16(t):
+        return "SMALLINT"
+    if pa.types.is_int32(t):
+        return "INTEGER"
+    if pa.types.is_integer(t):
+        return "BIGINT"
+    if pa.types.is_floating(t):
+        return "DOUBLE PRECISION"
+    if pa.types.is_decimal(t):
+        return f"NUMERIC({t.precision}, {t.scale})"
+    if pa.types.is_date(t):
+        return "DATE"
+    if pa.types.is_timestamp(t):
+        return "TIMESTAMPTZ" if t.tz else "TIMESTAMP"
+    if pa.types.is_list(t) or pa.types.is_large_list(t):
+        return "JSONB" if pa.types.is_struct(t.value_type) else _pg_type(t.value_type) + "[]"
+    if pa.types.is_binary(t) or pa.types.is_large_binary(t):
+        return "BYTEA"
+    return "TEXT"
+
+
+def _as_arrow(obj: Any) -> pa.Table:
+    if isinstance(obj, pa.Table):
+        return obj
+    if isinstance(obj, pa.RecordBatchReader):
+        return obj.read_all()
+    if hasattr(obj, "to_arrow"):  # polars
+        return obj.to_arrow()
+    return pa.Table.from_pandas(obj, preserve_index=False)
+
+
+def _copy_text(table: pa.Table) -> bytes:
+    """The rows of `table` in COPY's text format (tab separated, ``\\N`` for NULL)."""
+    import polars as pl
+
+    frame = pl.from_arrow(table)
+    assert isinstance(frame, pl.DataFrame)
+
+    def esc(e: pl.Expr) -> pl.Expr:
+        return (e.str.replace_all("\\", "\\\\", literal=True).str.replace_all("\t", "\\t", literal=True)
+                .str.replace_all("\n", "\\n", literal=True).str.replace_all("\r", "\\r", literal=True))
+
+    cols = []
+    for name, dtype in frame.schema.items():
+        c = pl.col(name)
+        if isinstance(dtype, pl.List) and isinstance(dtype.inner, pl.Struct):
+            cols.append(esc(pl.when(c.is_null()).then(None).otherwise(c.list.eval(
+                pl.element().struct.json_encode()).list.join(","))).pipe(lambda e: pl.lit("[") + e + pl.lit("]")).alias(name))
+        elif isinstance(dtype, pl.List):
+            inner = c.list.eval(
+                pl.when(pl.element().is_null()).then(pl.lit("NULL"))
+                .otherwise(pl.lit('"') + pl.element().cast(pl.Utf8).str.replace_all("\\", "\\\\", literal=True)
+                           .str.replace_all('"', '\\"', literal=True) + pl.lit('"'))
+            )
+            cols.append(esc(pl.lit("{") + inner.list.join(",") + pl.lit("}")).alias(name))
+        elif dtype == pl.Boolean:
+            cols.append(pl.when(c.is_null()).then(pl.lit(None, pl.Utf8)).when(c).then(pl.lit("t"))
+                        .otherwise(pl.lit("f")).alias(name))
+        elif dtype == pl.Utf8:
+            cols.append(esc(c).alias(name))
+        else:
+            cols.append(c.cast(pl.Utf8).alias(name))
+    text = frame.select(cols).write_csv(separator="\t", include_header=False, null_value="\\N", quote_style="never")
+    return text.encode()
+
+
+_ARROW_OF = {
+    "bool": pa.bool_(), "int2": pa.int16(), "int4": pa.int32(), "int8": pa.int64(), "float4": pa.float32(),
+    "float8": pa.float64(), "text": pa.string(), "varchar": pa.string(), "bpchar": pa.string(), "date": pa.date32(),
+    "timestamp": pa.timestamp("us"), "timestamptz": pa.timestamp("us", tz="UTC"),
+    "_text": pa.list_(pa.string()), "_varchar": pa.list_(pa.string()),
+    "_int8": pa.list_(pa.int64()), "_int4": pa.list_(pa.int32()), "bytea": pa.binary(),
+}
+
+
+class PostgresCursor:
+    """The part of a DuckDB cursor the warehouse's system jobs use, on one psycopg
+    connection (autocommit; `Warehouse.transaction` issues BEGIN/COMMIT itself)."""
+
+    def __init__(self, con: Any) -> None:
+        self.con = con
+        self._cur: Any = None
+
+    def execute(self, sql: str, parameters: Sequence[Any] | None = None) -> PostgresCursor:
+        self._cur = self.con.execute(to_postgres(sql), list(parameters) if parameters is not None else None)
+        return self
+
+    def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> PostgresCursor:
+        cur = self.con.cursor()
+        cur.executemany(to_postgres(sql), [list(r) for r in rows])
+        self._cur = cur
+        return self
+
+    def fetchall(self) -> list[tuple[Any, ...]]:
+        return list(self._cur.fetchall())
+
+    def fetchone(self) -> tuple[Any, ...] | None:
+        row = self._cur.fetchone()
+        return None if row is None else tuple(row)
+
+    @property
+    def description(self) -> Any:
+        return self._cur.description
+
+    def fetch_arrow_table(self) -> pa.Table:
+        desc = self._cur.description or []
+        rows = self._cur.fetchall()
+        types = self.con.adapters.types
+        arrays, names = [], []
+        for i, d in enumerate(desc):
+            info = types.get(d.type_code)
+            want = _ARROW_OF.get(info.name if info else "", None)
+            values = [r[i] for r in rows]
+            arrays.append(pa.array(values, type=want) if want is not None else pa.array(values))
+            names.append(d.name)
+        return pa.table(arrays, names=names) if names else pa.table({})
+
+    def pl(self) -> Any:
+        import polars as pl
+
+        return pl.from_arrow(self.fetch_arrow_table())
+
+    def register(self, name: str, obj: Any) -> PostgresCursor:
+        """`obj` (Arrow, Polars or pandas) as temporary table `name`, replacing one of that name."""
+        if not _IDENT.match(name):
+            raise ValueError(f"register: {name!r} is not a plain SQL name")
+        table = _as_arrow(obj)
+        cols = ", ".join(f'"{f.name}" {_pg_type(f.type)}' for f in table.schema)
+        self.con.execute(f"DROP TABLE IF EXISTS pg_temp.{name}")
+        self.con.execute(f"CREATE TEMPORARY TABLE {name} ({cols})")
+        if table.num_rows:
+            with self.con.cursor().copy(f"COPY {name} FROM STDIN") as copy:
+                copy.write(_copy_text(table))
+        return self
+
+    def unregister(self, name: str) -> PostgresCursor:
+        self.con.execute(f"DROP TABLE IF EXISTS pg_temp.{name}")
+        return self
+
+    def close(self) -> None:
+        self.con.close()
+
+
+def postgres_connect(url: WarehouseURL) -> Any:
+    """A new autocommit psycopg connection whose search path is the warehouse schema."""
+    import psycopg
+
+    try:
+        con = psycopg.connect(url.dsn or "", autocommit=True)
+    except psycopg.OperationalError as exc:
+        raise ConfigError(f"cannot reach the warehouse at {url.label}: {str(exc).strip().splitlines()[0]}") from None
+    con.execute(f"CREATE SCHEMA IF NOT EXISTS {url.schema}")
+    con.execute(f"SET search_path TO {url.schema}, public")
+    con.execute("SET TIMEZONE = UTC")
+    return con
+
+
+def postgres_prepare(con: Any, url: WarehouseURL) -> None:
+    """Once per warehouse: the functions DuckDB has and PostgreSQL lacks."""
+    for sql in _PG_FUNCTIONS:
+        con.execute(sql.format(schema=url.schema))
+
+
+class MigrationBackend:
+    """What a migration's ``apply(be)`` receives on PostgreSQL: the ibis backend, with
+    ``be.con.execute`` and ``be.raw_sql`` taking DuckDB SQL as they do on DuckDB."""
+
+    def __init__(self, ibis_backend: Any, cursor: PostgresCursor) -> None:
+        self._be = ibis_backend
+        self.con = cursor
+
+    def raw_sql(self, sql: str) -> PostgresCursor:
+        return self.con.execute(sql)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._be, name)
+
+
+def postgres_drop_schema(url: WarehouseURL) -> None:
+    """Drop the warehouse's schema and everything in it (tests; `unionhall` never does)."""
+    con = postgres_connect(url)
+    try:
+        con.execute(f"DROP SCHEMA IF EXISTS {url.schema} CASCADE")
+    finally:
+        con.close()
+
+
+# -- Spark -------------------------------------------------------------------------------
+
+_SPARK_LOCK = threading.Lock()
+_SPARK: Any = None
+
+
+def spark_session() -> Any:
+    """This process's local Spark session (``local[2]``; no UI, nothing downloaded).
+    Splink's similarity UDF jar, shipped in its wheel, is on the class path."""
+    global _SPARK
+    with _SPARK_LOCK:
+        if _SPARK is None:
+            import tempfile
+
+            from pyspark.sql import SparkSession
+
+            try:
+                from splink.internals.spark.jar_location import similarity_jar_location
+
+                jars = similarity_jar_location()
+            except Exception:  # noqa: BLE001  (the jar is optional for list counts)
+                jars = ""
+            tmp = tempfile.mkdtemp(prefix="unionhall-spark-")
+            builder = (
+                SparkSession.builder.master("local[2]").appName("unionhall")
+                .config("spark.ui.enabled", "false")
+                .config("spark.sql.shuffle.partitions", "4")
+                .config("spark.driver.memory", "4g")
+                .config("spark.sql.warehouse.dir", f"{tmp}/warehouse")
+                .config("spark.local.dir", f"{tmp}/local")
+                .config("spark.sql.session.timeZone", "UTC")
+                .config("spark.driver.extraJavaOptions", f"-Dderby.system.home={tmp}/derby")
+            )
+            if jars:
+                builder = builder.config("spark.jars", jars)
+            _SPARK = builder.getOrCreate()
+            _SPARK.sparkContext.setLogLevel("ERROR")
+        return _SPARK
+
+
+def spark_backend() -> Any:
+    """An ibis backend over this process's Spark session."""
+    import ibis
+
+    return ibis.pyspark.connect(spark_session())
+
+
+class SparkCursor:
+    """``execute(...).fetchall()`` on Spark SQL, for the gateway's small lookups."""
+
+    def __init__(self, session: Any) -> None:
+        self.session = session
+        self._rows: list[tuple[Any, ...]] = []
+
+    def execute(self, sql: str, parameters: Sequence[Any] | None = None) -> SparkCursor:
+        if parameters:
+            raise ValueError("the Spark warehouse takes no query parameters")
+        import sqlglot
+
+        spark_sql = ";".join(sqlglot.transpile(sql, read="duckdb", write="spark"))
+        self._rows = [tuple(r) for r in self.session.sql(spark_sql).collect()]
+        return self
+
+    def fetchall(self) -> list[tuple[Any, ...]]:
+        return list(self._rows)
+
+    def fetchone(self) -> tuple[Any, ...] | None:
+        return self._rows[0] if self._rows else None
+
+
+def spark_snapshot(tables: dict[str, pa.Table], directory: Path) -> None:
+    """Write warehouse tables as Parquet under `directory` and make them Spark views."""
+    import pyarrow.parquet as pq
+
+    session = spark_session()
+    directory.mkdir(parents=True, exist_ok=True)
+    for name, table in tables.items():
+        path = directory / f"{name}.parquet"
+        pq.write_table(table, path)
+        session.read.parquet(str(path)).createOrReplaceTempView(name)
+
+
+__all__ = [
+    "DUCKDB", "POSTGRES", "SPARK", "MigrationBackend", "PostgresCursor", "SparkCursor", "WarehouseURL",
+    "parse_warehouse_url", "postgres_connect", "postgres_drop_schema", "postgres_prepare", "spark_backend",
+    "spark_session", "spark_snapshot", "to_postgres",
+]
