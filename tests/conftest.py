@@ -24,9 +24,16 @@ import pytest
 os.environ.setdefault("UNIONHALL_DATA_DIR", tempfile.mkdtemp(prefix="unionhall-test-"))
 if os.environ.get("UNIONHALL_TEST_PASS") != "postgres":
     os.environ.pop("DATABASE_URL", None)
+if os.environ.get("UNIONHALL_TEST_WAREHOUSE") == "postgres":  # the web app's warehouse too
+    os.environ.setdefault(
+        "UNIONHALL_WAREHOUSE_URL",
+        os.environ.get("UNIONHALL_TEST_WAREHOUSE_URL", "postgresql://postgres@127.0.0.1:5432/test")
+        + f"?schema=uhp_{os.getpid()}",
+    )
 os.environ["DJANGO_SETTINGS_MODULE"] = "unionhall.web.settings"
 django.setup()
 
+from tests.backends import warehouse_location  # noqa: E402
 from tests.field.state import field_state, field_wh, tree  # noqa: E402, F401  (fixtures)
 
 REPO = Path(__file__).resolve().parent.parent
@@ -34,6 +41,10 @@ ARTIFACTS = REPO / "test-artifacts"
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if os.environ.get("UNIONHALL_TEST_WAREHOUSE") == "postgres":
+        duck = [i for i in items if i.get_closest_marker("duckdb_only") is not None]
+        items[:] = [i for i in items if i.get_closest_marker("duckdb_only") is None]
+        config.hook.pytest_deselected(items=duck)
     if os.environ.get("UNIONHALL_TEST_PASS") != "postgres":
         return
     keep, drop = [], []
@@ -51,7 +62,7 @@ def warehouse(tmp_path: Path) -> Iterator[object]:
     """A fresh, migrated warehouse file for one test."""
     from unionhall.warehouse import Warehouse
 
-    wh = Warehouse(tmp_path / "warehouse.duckdb")
+    wh = Warehouse(warehouse_location(tmp_path))
     wh.migrate()
     yield wh
     wh.close()

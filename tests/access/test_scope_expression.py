@@ -7,6 +7,7 @@ import ibis
 import pytest
 
 from tests.access.factories import committee_tree, load_persons, user_with
+from tests.backends import warehouse_location
 from unionhall.access.gateway import (
     ScopedTable,
     person_base,
@@ -86,7 +87,7 @@ def test_member_bits_are_never_returned(warehouse: Warehouse) -> None:
 def test_the_migration_fills_bits_for_persons_already_there(tmp_path) -> None:  # type: ignore[no-untyped-def]
     from unionhall.warehouse.migrations import MIGRATIONS, apply_migrations
 
-    wh = Warehouse(tmp_path / "w.duckdb")
+    wh = Warehouse(warehouse_location(tmp_path, "w"))
     apply_migrations(wh, [m for m in MIGRATIONS if m.version < 2026113050])
     wh.cursor().execute("INSERT INTO person (person_id, member_sources) VALUES (1, ['nurses']), (2, []), (3, NULL)")
     apply_migrations(wh, MIGRATIONS)

@@ -6,13 +6,13 @@ field and exports tests (tests/conftest.py imports them)."""
 from __future__ import annotations
 
 import json
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from tests.backends import copy_location, warehouse_location
 from unionhall.warehouse import Warehouse, core
 
 
@@ -33,7 +33,7 @@ def field_state(tmp_path_factory: pytest.TempPathFactory, django_db_setup: Any,
     out = root / "state"
     generate(SynthParams(voters=2_500, members=400, seed=5, absentee_days=3), out)
     manifest = json.loads((out / "manifest.json").read_text())
-    path = root / "loaded.duckdb"
+    path = warehouse_location(root, "loaded")
     wh = Warehouse(path)
     wh.migrate()
     with django_db_blocker.unblock():
@@ -58,9 +58,7 @@ def field_state(tmp_path_factory: pytest.TempPathFactory, django_db_setup: Any,
 @pytest.fixture
 def field_wh(field_state: dict[str, Any], tmp_path: Path) -> Iterator[Warehouse]:
     """A fresh copy of the loaded state, serving as the web app's warehouse."""
-    copy = tmp_path / "warehouse.duckdb"
-    shutil.copy(field_state["path"], copy)
-    wh = Warehouse(copy)
+    wh = Warehouse(copy_location(field_state["path"], tmp_path))
     saved = core._current
     core._current = wh
     yield wh

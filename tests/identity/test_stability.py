@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 
+from tests.backends import warehouse_location
 from tests.identity.conftest import run
 from unionhall.identity import services
 from unionhall.identity.services import pair_decide, person_split
@@ -53,7 +54,7 @@ def test_person_ids_do_not_depend_on_import_or_run_order(synth_state: Path, tmp_
         # A separate deployment: its app database has not seen these files either (the
         # import history would otherwise make the second load of a file a no-op).
         ImportRun.objects.all().delete()
-        wh = Warehouse(tmp_path / f"{name}.duckdb")
+        wh = Warehouse(warehouse_location(tmp_path, name))
         wh.migrate()
         return wh
 

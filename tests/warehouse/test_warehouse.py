@@ -67,6 +67,7 @@ def test_person_base_without_roles_sees_nobody(warehouse: Warehouse) -> None:
     assert nobody.count().execute() == 0
 
 
+@pytest.mark.duckdb_only
 def test_second_process_gets_a_clear_lock_error(warehouse: Warehouse) -> None:
     code = (
         "from pathlib import Path\n"

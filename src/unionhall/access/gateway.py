@@ -120,11 +120,17 @@ def _row_filter(t: ir.Table, paths: Sequence[Any], bits: Mapping[str, int] | Non
     return _on(t, paths, bits or {})
 
 
+def _no_entries() -> ir.ArrayValue:
+    # An empty list of strings. (Not `ibis.literal([])`: ibis writes PostgreSQL's untyped
+    # `ARRAY[]`, which PostgreSQL refuses; a filtered one-entry list has its type.)
+    return ibis.literal([""], type="array<string>").filter(lambda v: v != "")
+
+
 def _shown(t: ir.Table, column: str, by_geo: dict[Geo, set[str]]) -> ir.ArrayValue:
     """The entries of a membership list that some path, whose geography holds, grants."""
     by_geo = {g: v for g, v in by_geo.items() if v}
     if not by_geo:
-        return ibis.literal([], type="array<string>")
+        return _no_entries()
 
     def granted(v: ir.StringValue) -> ir.BooleanValue:
         parts = []
@@ -134,7 +140,7 @@ def _shown(t: ir.Table, column: str, by_geo: dict[Geo, set[str]]) -> ir.ArrayVal
             parts.append(test if g is None else g & test)
         return _any(parts)
 
-    return ibis.coalesce(t[column].filter(granted), ibis.literal([], type="array<string>"))
+    return ibis.coalesce(t[column].filter(granted), _no_entries())
 
 
 class ScopedTable(ir.Table):

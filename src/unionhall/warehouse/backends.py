@@ -24,7 +24,7 @@ from __future__ import annotations
 import functools
 import re
 import threading
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -94,6 +94,16 @@ _PG_FUNCTIONS = (
     # DuckDB's hash() is a 64-bit hash used only to bucket and sample; any stable one will do.
     "CREATE OR REPLACE FUNCTION {schema}.hash(v anyelement) RETURNS bigint "
     "LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$ SELECT hashtextextended(v::text, 0) $$",
+    # any_value (PostgreSQL 16 has it; 15 does not): the first non-NULL value.
+    "CREATE OR REPLACE FUNCTION {schema}._uh_first(a anyelement, b anyelement) RETURNS anyelement "
+    "LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$ SELECT coalesce(a, b) $$",
+    "DO $$ BEGIN IF to_regproc('pg_catalog.any_value') IS NULL AND to_regproc('{schema}.any_value') IS NULL THEN "
+    "CREATE AGGREGATE {schema}.any_value(anyelement) (SFUNC = {schema}._uh_first, STYPE = anyelement); "
+    "END IF; END $$",
+    # DuckDB's regexp_extract: group g of the first match ('' when none; NULL on NULL).
+    "CREATE OR REPLACE FUNCTION {schema}.regexp_extract(s text, p text, g integer DEFAULT 0) RETURNS text "
+    "LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$ SELECT CASE WHEN s IS NULL THEN NULL ELSE coalesce("
+    "(regexp_match(s, CASE WHEN g = 0 THEN '(' || p || ')' ELSE p END))[greatest(g, 1)], '') END $$",
 )
 
 
@@ -113,13 +123,25 @@ def to_postgres(sql: str) -> str:
     statements = []
     for n, tree in enumerate(t for t in trees if t is not None):
         # DuckDB lets a subquery in FROM go without a name; PostgreSQL does not.
+        # Aggregates skip NULLs on PostgreSQL: IGNORE NULLS is implied (and refused).
+        for node in list(tree.find_all(exp.IgnoreNulls)):
+            node.replace(node.this)
         for i, sub in enumerate(tree.find_all(exp.Subquery)):
             if not sub.alias and isinstance(sub.parent, (exp.From, exp.Join)):
                 sub.set("alias", exp.TableAlias(this=exp.to_identifier(f"_q{n}_{i}")))
         statements.append(tree.sql(dialect="postgres"))
     out = ";\n".join(statements)
     out = _PG_TYPE_RE.sub(lambda m: _PG_TYPES[m.group(1)], out)
-    return re.sub(r"\bCREATE OR REPLACE TABLE (\w+)", r"DROP TABLE IF EXISTS \1; CREATE TABLE \1", out)
+    out = out.replace("ARRAY[]", "'{}'")  # an empty list: PostgreSQL types the literal from its use
+    return re.sub(r"\bCREATE OR REPLACE (TEMPORARY )?TABLE (\w+)", r"DROP TABLE IF EXISTS \2; CREATE \1TABLE \2", out)
+
+
+_NAMED = re.compile(r"\$([A-Za-z_]\w*)")
+
+
+def _with_placeholders(sql: str) -> str:
+    # With parameters psycopg reads every % as a placeholder: a literal one is %%.
+    return sql.replace("%", "%%").replace("%%s", "%s")
 
 
 def _pg_type(t: pa.DataType) -> str:
@@ -208,13 +230,19 @@ class PostgresCursor:
         self.con = con
         self._cur: Any = None
 
-    def execute(self, sql: str, parameters: Sequence[Any] | None = None) -> PostgresCursor:
-        self._cur = self.con.execute(to_postgres(sql), list(parameters) if parameters is not None else None)
+    def execute(self, sql: str, parameters: Sequence[Any] | Mapping[str, Any] | None = None) -> PostgresCursor:
+        if parameters is None:
+            self._cur = self.con.execute(to_postgres(sql))
+        elif isinstance(parameters, Mapping):  # DuckDB's $name parameters
+            named = _NAMED.sub(r"%(\1)s", _with_placeholders(to_postgres(sql)))
+            self._cur = self.con.execute(named, dict(parameters))
+        else:
+            self._cur = self.con.execute(_with_placeholders(to_postgres(sql)), list(parameters))
         return self
 
     def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> PostgresCursor:
         cur = self.con.cursor()
-        cur.executemany(to_postgres(sql), [list(r) for r in rows])
+        cur.executemany(_with_placeholders(to_postgres(sql)), [list(r) for r in rows])
         self._cur = cur
         return self
 
@@ -399,3 +427,21 @@ __all__ = [
     "parse_warehouse_url", "postgres_connect", "postgres_drop_schema", "postgres_prepare", "spark_backend",
     "spark_session", "spark_snapshot", "to_postgres",
 ]
+
+
+def postgres_copy_schema(source: WarehouseURL, target: WarehouseURL) -> None:
+    """Copy every table of one warehouse schema into another (constraints, defaults and
+    indexes included): what copying the DuckDB file is for the embedded warehouse."""
+    con = postgres_connect(target)
+    try:
+        tables = [r[0] for r in con.execute(
+            "SELECT table_name FROM information_schema.tables WHERE table_schema = %s AND table_type = 'BASE TABLE'",
+            [source.schema],
+        ).fetchall()]
+        with con.transaction():
+            for t in tables:
+                con.execute(f'CREATE TABLE {target.schema}."{t}" (LIKE {source.schema}."{t}" INCLUDING ALL)')
+                con.execute(f'INSERT INTO {target.schema}."{t}" SELECT * FROM {source.schema}."{t}"')
+        postgres_prepare(con, target)
+    finally:
+        con.close()

@@ -1,0 +1,49 @@
+"""Which warehouse engine the tests run on.
+
+`UNIONHALL_TEST_WAREHOUSE=postgres` runs the warehouse suite (`scripts/test.sh` names
+it) with every test warehouse in a fresh schema of the PostgreSQL server at
+`UNIONHALL_TEST_WAREHOUSE_URL` (default the local one); unset, they are DuckDB files.
+"""
+
+from __future__ import annotations
+
+import atexit
+import os
+import shutil
+import uuid
+from pathlib import Path
+
+from unionhall.warehouse.backends import parse_warehouse_url, postgres_copy_schema, postgres_drop_schema
+
+ENGINE = os.environ.get("UNIONHALL_TEST_WAREHOUSE", "duckdb")
+PG_URL = os.environ.get("UNIONHALL_TEST_WAREHOUSE_URL", "postgresql://postgres@127.0.0.1:5432/test")
+_made: list[str] = []
+
+
+def warehouse_location(tmp_path: Path, name: str = "warehouse") -> Path | str:
+    """Where a new test warehouse goes: a DuckDB file in `tmp_path`, or a new schema."""
+    if ENGINE != "postgres":
+        return tmp_path / f"{name}.duckdb"
+    url = f"{PG_URL}?schema=uht_{uuid.uuid4().hex[:12]}"
+    _made.append(url)
+    return url
+
+
+def copy_location(source: Path | str, tmp_path: Path, name: str = "warehouse") -> Path | str:
+    """A fresh copy of a closed test warehouse."""
+    target = warehouse_location(tmp_path, name)
+    if isinstance(source, Path):
+        assert isinstance(target, Path)
+        shutil.copy(source, target)
+    else:
+        postgres_copy_schema(parse_warehouse_url(source), parse_warehouse_url(str(target)))
+    return target
+
+
+@atexit.register
+def _drop_schemas() -> None:
+    for url in _made:
+        try:
+            postgres_drop_schema(parse_warehouse_url(url))
+        except Exception:  # noqa: BLE001, S110  (a server gone at exit leaves schemas to drop by hand)
+            pass
