@@ -8,12 +8,17 @@ it) with every test warehouse in a fresh schema of the PostgreSQL server at
 from __future__ import annotations
 
 import atexit
+import contextlib
 import os
 import shutil
 import uuid
 from pathlib import Path
 
-from unionhall.warehouse.backends import parse_warehouse_url, postgres_copy_schema, postgres_drop_schema
+from unionhall.warehouse.backends import (
+    parse_warehouse_url,
+    postgres_copy_schema,
+    postgres_drop_schema,
+)
 
 ENGINE = os.environ.get("UNIONHALL_TEST_WAREHOUSE", "duckdb")
 PG_URL = os.environ.get("UNIONHALL_TEST_WAREHOUSE_URL", "postgresql://postgres@127.0.0.1:5432/test")
@@ -43,7 +48,5 @@ def copy_location(source: Path | str, tmp_path: Path, name: str = "warehouse") -
 @atexit.register
 def _drop_schemas() -> None:
     for url in _made:
-        try:
+        with contextlib.suppress(Exception):  # a server gone at exit leaves schemas to drop by hand
             postgres_drop_schema(parse_warehouse_url(url))
-        except Exception:  # noqa: BLE001, S110  (a server gone at exit leaves schemas to drop by hand)
-            pass

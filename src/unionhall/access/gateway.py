@@ -622,4 +622,4 @@ def run_cached(*, key: Any, build: Any, warehouse: Warehouse | None = None) -> l
             if len(_COMPILED) >= _COMPILED_MAX:
                 _COMPILED.pop(next(iter(_COMPILED)))
             _COMPILED[key] = sql
-    return list(wh.cursor().execute(sql).fetchall())
+    return wh.fetch_compiled(sql)

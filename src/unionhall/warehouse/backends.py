@@ -67,6 +67,8 @@ def parse_warehouse_url(url: str | Path) -> WarehouseURL:
     parts = urlsplit(url)
     if parts.scheme == "duckdb" and parts.path not in ("", "/"):
         return WarehouseURL(DUCKDB, Path(parts.path[1:]), None, None)
+    if parts.scheme == "spark" and parts.path not in ("", "/"):
+        return WarehouseURL(SPARK, Path(parts.path[1:]), None, None)
     if parts.scheme in _POSTGRES_SCHEMES and parts.path not in ("", "/"):
         query = parse_qs(parts.query)
         schema = (query.pop("schema", ["public"]) or ["public"])[0]
@@ -264,7 +266,7 @@ class PostgresCursor:
         arrays, names = [], []
         for i, d in enumerate(desc):
             info = types.get(d.type_code)
-            want = _ARROW_OF.get(info.name if info else "", None)
+            want = _ARROW_OF.get(info.name if info else "")
             values = [r[i] for r in rows]
             arrays.append(pa.array(values, type=want) if want is not None else pa.array(values))
             names.append(d.name)
@@ -360,7 +362,7 @@ def spark_session() -> Any:
                 from splink.internals.spark.jar_location import similarity_jar_location
 
                 jars = similarity_jar_location()
-            except Exception:  # noqa: BLE001  (the jar is optional for list counts)
+            except Exception:
                 jars = ""
             tmp = tempfile.mkdtemp(prefix="unionhall-spark-")
             builder = (
@@ -410,22 +412,51 @@ class SparkCursor:
         return self._rows[0] if self._rows else None
 
 
-def spark_snapshot(tables: dict[str, pa.Table], directory: Path) -> None:
-    """Write warehouse tables as Parquet under `directory` and make them Spark views."""
+def spark_take_snapshot(cursor: Any, kind: str, tables: Sequence[str], directory: Path) -> None:
+    """Write warehouse tables as Parquet files under `directory` (a Spark warehouse is
+    opened as ``spark:///directory``): DuckDB writes them itself; from PostgreSQL they
+    go through Arrow."""
     import pyarrow.parquet as pq
 
-    session = spark_session()
     directory.mkdir(parents=True, exist_ok=True)
-    for name, table in tables.items():
+    for name in tables:
+        if not _IDENT.match(name):
+            raise ValueError(f"snapshot: {name!r} is not a plain table name")
         path = directory / f"{name}.parquet"
-        pq.write_table(table, path)
-        session.read.parquet(str(path)).createOrReplaceTempView(name)
+        if kind == DUCKDB:
+            cursor.execute(f"COPY {name} TO '{path}' (FORMAT parquet)")
+        else:
+            pq.write_table(cursor.execute(f"SELECT * FROM {name}").fetch_arrow_table(), path)  # noqa: S608  (checked name)
+
+
+def spark_open_snapshot(directory: Path) -> None:
+    """Make every Parquet table of a snapshot a view of this process's Spark session."""
+    if not directory.is_dir():
+        raise ConfigError(f"Spark warehouse {directory} does not exist: take a snapshot first (unionhall warehouse snapshot)")
+    session = spark_session()
+    import pyarrow.parquet as pq
+
+    for path in sorted(directory.glob("*.parquet")):
+        if pq.ParquetFile(path).metadata.num_rows == 0:  # Spark infers no schema from a file with no rows
+            table = pq.read_table(path)  # Spark has no unsigned integers: those become wide decimals
+            # (and Arrow extension types, DuckDB's JSON say, their plain storage type)
+            table = pa.table([
+                pa.chunked_array([ch.storage for ch in c.chunks], type=c.type.storage_type)
+                if isinstance(c.type, pa.BaseExtensionType) else c for c in table.columns
+            ], names=table.column_names)
+            table = table.cast(pa.schema([
+                f.with_type(pa.decimal128(20, 0)) if pa.types.is_unsigned_integer(f.type) else f for f in table.schema
+            ]))
+            frame = session.createDataFrame(table)
+        else:
+            frame = session.read.parquet(str(path))
+        frame.createOrReplaceTempView(path.stem)
 
 
 __all__ = [
     "DUCKDB", "POSTGRES", "SPARK", "MigrationBackend", "PostgresCursor", "SparkCursor", "WarehouseURL",
     "parse_warehouse_url", "postgres_connect", "postgres_drop_schema", "postgres_prepare", "spark_backend",
-    "spark_session", "spark_snapshot", "to_postgres",
+    "spark_open_snapshot", "spark_session", "spark_take_snapshot", "to_postgres",
 ]
 
 
@@ -441,7 +472,7 @@ def postgres_copy_schema(source: WarehouseURL, target: WarehouseURL) -> None:
         with con.transaction():
             for t in tables:
                 con.execute(f'CREATE TABLE {target.schema}."{t}" (LIKE {source.schema}."{t}" INCLUDING ALL)')
-                con.execute(f'INSERT INTO {target.schema}."{t}" SELECT * FROM {source.schema}."{t}"')
+                con.execute(f'INSERT INTO {target.schema}."{t}" SELECT * FROM {source.schema}."{t}"')  # noqa: S608  (catalog names)
         postgres_prepare(con, target)
     finally:
         con.close()

@@ -24,11 +24,17 @@ from ibis.backends.duckdb import Backend as DuckDBBackend
 from unionhall.errors import ConfigError, PersonTableRefused, WarehouseLocked
 from unionhall.warehouse.backends import (
     POSTGRES,
+    SPARK,
     MigrationBackend,
     PostgresCursor,
+    SparkCursor,
     parse_warehouse_url,
     postgres_connect,
     postgres_prepare,
+    spark_backend,
+    spark_open_snapshot,
+    spark_session,
+    spark_take_snapshot,
 )
 
 _LOCK_PID = re.compile(r"PID (\d+)")
@@ -48,6 +54,9 @@ class Warehouse:
             con = postgres_connect(self.url)
             postgres_prepare(con, self.url)
             con.close()
+            return
+        if self.kind == SPARK:
+            spark_open_snapshot(self.path)
             return
         path = self.path
         try:
@@ -73,6 +82,8 @@ class Warehouse:
                 cur = PostgresCursor(postgres_connect(self.url))
                 with self._threads_lock:
                     self._thread_cons.append(cur)
+            elif self.kind == SPARK:
+                cur = SparkCursor(spark_session())
             else:
                 cur = self._db.cursor()
             self._local.cursor = cur
@@ -84,9 +95,29 @@ class Warehouse:
         be = getattr(self._local, "backend", None)
         if be is None:
             cur: Any = self.cursor()
-            be = ibis.postgres.from_connection(cur.con) if self.kind == POSTGRES else ibis.duckdb.from_connection(cur)
+            if self.kind == POSTGRES:
+                be = ibis.postgres.from_connection(cur.con)
+            elif self.kind == SPARK:
+                be = spark_backend()
+            else:
+                be = ibis.duckdb.from_connection(cur)
             self._local.backend = be
         return cast(DuckDBBackend, be)
+
+    def snapshot_for_spark(self, directory: Path, tables: list[str] | None = None) -> None:
+        """Copy tables (all by default) as Parquet for a Spark warehouse at ``spark:///directory``."""
+        # (Not the bookkeeping tables: Spark skips files whose names start with "_".)
+        names = tables or [t for t in self.tables() if not t.startswith("_")]
+        spark_take_snapshot(self.cursor(), self.kind, names, directory)
+
+    def fetch_compiled(self, sql: str) -> list[tuple[Any, ...]]:
+        """Rows of SQL that ibis compiled for this warehouse's engine (run as written)."""
+        cur: Any = self.cursor()
+        if self.kind == POSTGRES:
+            return list(cur.con.execute(sql).fetchall())
+        if self.kind == SPARK:
+            return [tuple(r) for r in cur.session.sql(sql).collect()]
+        return list(cur.execute(sql).fetchall())
 
     def migration_backend(self) -> Any:
         """What migrations receive: the ibis backend, whose ``con.execute`` takes DuckDB SQL."""
@@ -126,6 +157,8 @@ class Warehouse:
         Commits when the block ends normally, rolls back on any exception, so a failed job
         leaves the warehouse exactly as it was.
         """
+        if self.kind == SPARK:
+            raise ConfigError(f"the Spark warehouse {self.path} is a read-only snapshot: run jobs on the warehouse it was taken from")
         cur = self.cursor()
         cur.execute("BEGIN TRANSACTION")
         try:
@@ -153,6 +186,9 @@ class Warehouse:
         return [(int(v), str(n)) for v, n in rows]
 
     def close(self) -> None:
+        if self.kind == SPARK:
+            self._local = threading.local()
+            return
         if self.kind == POSTGRES:
             with self._threads_lock:
                 for cur in self._thread_cons:
