@@ -49,6 +49,9 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         return
     keep, drop = [], []
     for item in items:
+        if item.get_closest_marker("spark") is not None:  # an engine test: once, in the first pass
+            drop.append(item)
+            continue
         uses_db = item.get_closest_marker("django_db") is not None or any(
             f in getattr(item, "fixturenames", ()) for f in ("db", "transactional_db", "admin_client")
         )
