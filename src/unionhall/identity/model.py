@@ -28,6 +28,8 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
+from unionhall.identity import engines
+
 logger = logging.getLogger(__name__)
 
 PairKind = str  # "member_voter" | "member_member"
@@ -335,15 +337,18 @@ def _splink_messages(out: list[str]) -> Iterator[None]:
         log.propagate = propagate
 
 
-def _linker(con: duckdb.DuckDBPyConnection, kind: PairKind, settings: dict[str, Any] | str) -> Any:
-    from splink import DuckDBAPI, Linker
+def _linker(session: engines.EngineSession, kind: PairKind, settings: dict[str, Any] | str,
+            tables: dict[str, str]) -> Any:
+    from splink import Linker
 
-    db_api = DuckDBAPI(connection=con)
+    db_api = session.db_api
     if kind == "member_voter":
-        inputs = [db_api.register("members", table_name="m_in"), db_api.register("voters", table_name="v_in")]
+        inputs = [db_api.register(tables["members"], table_name="m_in"),
+                  db_api.register(tables["voters"], table_name="v_in")]
     else:
-        inputs = [db_api.register("members", table_name="m_in")]
+        inputs = [db_api.register(tables["members"], table_name="m_in")]
     parsed = json.loads(settings) if isinstance(settings, str) else settings
+    parsed = engines.translate(parsed, session.engine)
     return Linker(inputs if len(inputs) > 1 else inputs[0], parsed, log_level=logging.WARNING)
 
 
@@ -406,46 +411,52 @@ def predict(
     seed: int = 42,
     u_pairs: float = 2e6,
     em_pairs: float = 1e6,
+    engine: str | None = None,
+    postgres_url: str | None = None,
 ) -> Prediction:
-    """Train (or load) the model of `kind` and score the pairs with a pending record."""
-    con = duckdb.connect()
+    """Train (or load) the model of `kind` and score the pairs with a pending record.
+
+    `engine` is where Splink runs: "duckdb" (an in-memory DuckDB), "postgres" (a
+    private schema, `postgres_url` or UNIONHALL_MATCH_POSTGRES_URL) or "spark" (a local
+    SparkSession); None reads UNIONHALL_MATCH_ENGINE, else DuckDB. The settings, and so
+    the answer, are the same on every engine (`unionhall.identity.engines`).
+    """
+    name = engines.choose_engine(engine)
     secs: dict[str, float] = {}
     notes: list[str] = []
     t0 = time.perf_counter()
-    with _splink_messages(notes):
-        try:
-            con.execute("SET threads TO 2")
-            con.register("members_arrow", members)
-            con.execute("CREATE TABLE members AS SELECT * FROM members_arrow")
-            if voters is not None:
-                con.register("voters_arrow", voters)
-                con.execute("CREATE TABLE voters AS SELECT * FROM voters_arrow")
-            trained = saved_model is None
-            linker = _linker(con, kind, saved_model if saved_model else settings_for(kind))
-            secs["load"] = time.perf_counter() - t0
-            if trained:
-                t0 = time.perf_counter()
-                n_m = members.num_rows
-                n_pairs = n_m * voters.num_rows if voters is not None else n_m * (n_m - 1) / 2
-                _train(linker, kind, seed=seed, u_pairs=u_pairs, em_pairs=em_pairs, n_pairs=n_pairs)
-                secs["train"] = time.perf_counter() - t0
-            model_json = json.dumps(linker.misc.save_model_to_json(overwrite=True))
-            chart = chart_records(linker)
-            n_pending = con.execute(
-                "SELECT count(*) FROM members WHERE pending"  # noqa: S608
-                + (" UNION ALL SELECT count(*) FROM voters WHERE pending" if voters is not None else "")
-            ).fetchall()
-            if sum(int(r[0]) for r in n_pending) == 0:
-                return Prediction(_empty_pairs(), model_json, chart, trained, secs, notes)
+    with _splink_messages(notes), engines.open_session(name, postgres=postgres_url) as session:
+        tables = {"members": session.load("members", members)}
+        if voters is not None:
+            tables["voters"] = session.load("voters", voters)
+        trained = saved_model is None
+        linker = _linker(session, kind, saved_model if saved_model else settings_for(kind), tables)
+        secs["load"] = time.perf_counter() - t0
+        if trained:
             t0 = time.perf_counter()
-            pred = linker.inference.predict(threshold_match_probability=min_probability, warning_mode="never")
-            secs["predict"] = time.perf_counter() - t0
-            t0 = time.perf_counter()
-            pairs = _pairs_with_evidence(con, pred.physical_name, linker)
-            secs["evidence"] = time.perf_counter() - t0
-            return Prediction(pairs, model_json, chart, trained, secs, notes)
-        finally:
-            con.close()
+            n_m = members.num_rows
+            n_pairs = n_m * voters.num_rows if voters is not None else n_m * (n_m - 1) / 2
+            _train(linker, kind, seed=seed, u_pairs=u_pairs, em_pairs=em_pairs, n_pairs=n_pairs)
+            secs["train"] = time.perf_counter() - t0
+        # saved in DuckDB's SQL whatever the engine: a model moves between engines
+        model_json = json.dumps(engines.translate(linker.misc.save_model_to_json(overwrite=True), "duckdb"))
+        chart = chart_records(linker)
+        n_pending = _count_pending(members) + (_count_pending(voters) if voters is not None else 0)
+        if n_pending == 0:
+            return Prediction(_empty_pairs(), model_json, chart, trained, secs, notes)
+        t0 = time.perf_counter()
+        pred = linker.inference.predict(threshold_match_probability=min_probability, warning_mode="never")
+        secs["predict"] = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        pairs = _pairs_with_evidence(session, pred.physical_name, linker)
+        secs["evidence"] = time.perf_counter() - t0
+        return Prediction(pairs, model_json, chart, trained, secs, notes)
+
+
+def _count_pending(table: pa.Table) -> int:
+    import pyarrow.compute as pc
+
+    return int(pc.sum(pc.fill_null(table["pending"], False).cast(pa.int64())).as_py() or 0)
 
 
 def _empty_pairs() -> pa.Table:
@@ -457,10 +468,16 @@ def _empty_pairs() -> pa.Table:
     })
 
 
-def _pairs_with_evidence(con: duckdb.DuckDBPyConnection, table: str, linker: Any) -> pa.Table:
-    """Pairs with a JSON evidence column: comparison -> [level label, match weight]."""
-    cols = {r[0] for r in con.execute(f"DESCRIBE {table}").fetchall()}
+def _pairs_with_evidence(session: engines.EngineSession, table: str, linker: Any) -> pa.Table:
+    """Pairs with a JSON evidence column: comparison -> [level label, match weight].
+
+    The columns it needs are read back from the engine as Arrow; the JSON is written by
+    a local DuckDB over them, so the text is the same whatever engine scored the pairs.
+    """
+    cols = set(session.columns(table))
     parts = []
+    fetch = ["unique_id_l", "unique_id_r", "source_name_l", "source_name_r", "match_weight",
+             "match_probability"]
     for cc in linker._settings_obj.comparisons:
         name = cc.output_column_name
         gamma = cc._gamma_column_name
@@ -470,19 +487,34 @@ def _pairs_with_evidence(con: duckdb.DuckDBPyConnection, table: str, linker: Any
                 for lvl in cc.comparison_levels
             )
             label = f"CASE {gamma} {cases} END"
+            fetch.append(gamma)
         else:
             label = "NULL"
         mw = cc._mw_column_name
-        tf = f" + coalesce({cc._mw_tf_adj_column_name}, 0)" if cc._mw_tf_adj_column_name in cols else ""
-        parts.append(f"'{name}', json_array({label}, round({mw}{tf}, 2))")
+        fetch.append(mw)
+        tf = ""
+        if cc._mw_tf_adj_column_name in cols:
+            tf = f" + coalesce({cc._mw_tf_adj_column_name}, 0)"
+            fetch.append(cc._mw_tf_adj_column_name)
+        parts.append(f"'{name}', json_array({label}, round(CAST({mw}{tf} AS DOUBLE), 2))")
+    arrow = session.fetch_arrow(table, list(dict.fromkeys(fetch)))
+    if arrow.num_rows == 0:
+        return _empty_pairs()
     evidence = f"json_object({', '.join(parts)})"
     sql = f"""
-        SELECT unique_id_l AS key_l, unique_id_r AS key_r, source_name_l AS source_l,
-               source_name_r AS source_r, match_weight, match_probability,
+        SELECT CAST(unique_id_l AS VARCHAR) AS key_l, CAST(unique_id_r AS VARCHAR) AS key_r,
+               CAST(source_name_l AS VARCHAR) AS source_l, CAST(source_name_r AS VARCHAR) AS source_r,
+               CAST(match_weight AS DOUBLE) AS match_weight,
+               CAST(match_probability AS DOUBLE) AS match_probability,
                {evidence}::VARCHAR AS evidence
-        FROM {table}
+        FROM _scored
     """  # noqa: S608  (names come from the model settings)
-    return con.execute(sql).fetch_arrow_table()
+    con = duckdb.connect()
+    try:
+        con.register("_scored", arrow)
+        return con.execute(sql).fetch_arrow_table()
+    finally:
+        con.close()
 
 
 def _tf_col(cc: Any) -> str | None:
