@@ -85,7 +85,16 @@ def postgres_url(url: str | None = None) -> str:
 # every sql_condition and blocking rule of the settings.
 _ARG = r"([\w.]+)"
 _RULES: dict[str, list[tuple[str, str]]] = {
-    "duckdb": [],
+    # back from either engine's words (a model saved on PostgreSQL or Spark is stored in
+    # DuckDB's, like every other); DuckDB's own text is left as it is
+    "duckdb": [
+        (rf"\({_ARG} = ANY\({_ARG}\)\)", r"list_contains(\2, \1)"),
+        (rf"CAST\(extract\((year|month|day) FROM {_ARG}\) AS INTEGER\)", r"\1(\2)"),
+        (r"\barray_contains\(", "list_contains("),
+        (r"(\bregexp_replace\([^()]*, '[^']*', '')\)", r"\1, 'g')"),
+        (r"\buh_jaro_winkler_similarity\(", "jaro_winkler_similarity("),
+        (r"\buh_damerau_levenshtein\(", "damerau_levenshtein("),
+    ],
     "postgres": [
         (rf"\blist_contains\({_ARG}, {_ARG}\)", r"(\2 = ANY(\1))"),
         (rf"\b(year|month|day)\({_ARG}\)", r"CAST(extract(\1 FROM \2) AS INTEGER)"),
@@ -428,7 +437,7 @@ def _postgres_api(session: PostgresSession, sa_engine: Any) -> Any:
     postgres extension, which it tries to download."""
     from splink.backends.postgres import PostgresAPI
 
-    class _PostgresAPI(PostgresAPI):  # type: ignore[misc]
+    class _PostgresAPI(PostgresAPI):
         def _table_registration(self, input: Any, table_name: str) -> None:
             session.load(table_name, _as_arrow(input))
 
@@ -530,20 +539,24 @@ def _duckdb_pairs(fn: str, a: Any, b: Any) -> Any:
         con.unregister("_uh_pairs")
 
 
+def _jw_pandas(a: Any, b: Any) -> Any:
+    return _duckdb_pairs("jaro_winkler_similarity", a, b).astype("float64")
+
+
+def _dl_pandas(a: Any, b: Any) -> Any:
+    return _duckdb_pairs("damerau_levenshtein", a, b).astype("Int64")
+
+
 def _register_spark_udfs(spark: Any) -> None:
+    """DuckDB's jaro_winkler_similarity and damerau_levenshtein as Spark SQL functions
+    (Arrow-batched Python UDFs that ask DuckDB itself: the same numbers by construction)."""
     import pandas as pd
     from pyspark.sql.functions import pandas_udf
 
-    @pandas_udf("double")  # type: ignore[call-overload]
-    def uh_jaro_winkler_similarity(a: pd.Series, b: pd.Series) -> pd.Series:
-        return _duckdb_pairs("jaro_winkler_similarity", a, b).astype("float64")
-
-    @pandas_udf("long")  # type: ignore[call-overload]
-    def uh_damerau_levenshtein(a: pd.Series, b: pd.Series) -> pd.Series:
-        return _duckdb_pairs("damerau_levenshtein", a, b).astype("Int64")
-
-    spark.udf.register("uh_jaro_winkler_similarity", uh_jaro_winkler_similarity)
-    spark.udf.register("uh_damerau_levenshtein", uh_damerau_levenshtein)
+    for fn, name, kind in ((_jw_pandas, "uh_jaro_winkler_similarity", "double"),
+                           (_dl_pandas, "uh_damerau_levenshtein", "long")):
+        fn.__annotations__ = {"a": pd.Series, "b": pd.Series, "return": pd.Series}
+        spark.udf.register(name, pandas_udf(fn, kind))  # type: ignore[call-overload]
 
 
 class SparkSession_(EngineSession):
