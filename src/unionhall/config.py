@@ -10,6 +10,8 @@ the warehouse are built from it at run time.
 | warehouse        | ``UNIONHALL_WAREHOUSE_URL``| ``duckdb:///<data dir>/warehouse.duckdb`` |
 | secret key       | ``UNIONHALL_SECRET_KEY``   | generated once into ``<data dir>/secret_key`` |
 | worker threads   | ``UNIONHALL_WORKERS``      | ``2``                                 |
+| job workers      | ``UNIONHALL_JOB_WORKERS``  | ``threads`` (in `serve`); ``external``: `unionhall worker` processes |
+| job heartbeat timeout | ``UNIONHALL_JOB_HEARTBEAT_TIMEOUT`` | ``60`` seconds              |
 | debug pages      | ``UNIONHALL_DEBUG``        | off                                   |
 | allowed hosts    | ``UNIONHALL_ALLOWED_HOSTS``| ``127.0.0.1,localhost``               |
 
@@ -32,6 +34,7 @@ from unionhall.errors import ConfigError
 _SQLITE_SCHEMES = {"sqlite"}
 _POSTGRES_SCHEMES = {"postgres", "postgresql", "pgsql"}
 _WAREHOUSE_SCHEMES = {"duckdb", "postgresql", "postgres"}
+JOB_WORKER_MODES = ("threads", "external")
 
 
 @dataclass(frozen=True)
@@ -43,6 +46,8 @@ class Config:
     warehouse_url: str
     secret_key: str
     workers: int = 2
+    job_workers: str = "threads"
+    job_heartbeat_timeout: float = 60.0
     debug: bool = False
     allowed_hosts: tuple[str, ...] = ("127.0.0.1", "localhost")
     config_file: Path | None = None
@@ -203,6 +208,23 @@ def load_config(environ: dict[str, str] | None = None, *, create_dirs: bool = Tr
         raise ConfigError(
             f"UNIONHALL_WORKERS={workers_raw!r} is not a whole number from 1 to 64: fix it or unset it"
         )
+    job_workers = pick("UNIONHALL_JOB_WORKERS", "job_workers", "threads").strip().lower()
+    if job_workers not in JOB_WORKER_MODES:
+        raise ConfigError(
+            f"UNIONHALL_JOB_WORKERS={job_workers!r} is not one of {', '.join(JOB_WORKER_MODES)}: "
+            "use threads (jobs run inside `unionhall serve`) or external (`unionhall worker` "
+            "processes run them), or unset it"
+        )
+    timeout_raw = pick("UNIONHALL_JOB_HEARTBEAT_TIMEOUT", "job_heartbeat_timeout", "60")
+    try:
+        heartbeat_timeout = float(timeout_raw)
+    except ValueError:
+        heartbeat_timeout = -1.0
+    if not 1 <= heartbeat_timeout <= 86_400:
+        raise ConfigError(
+            f"UNIONHALL_JOB_HEARTBEAT_TIMEOUT={timeout_raw!r} is not a number of seconds from 1 "
+            "to 86400: fix it or unset it"
+        )
     hosts = tuple(
         h.strip()
         for h in pick("UNIONHALL_ALLOWED_HOSTS", "allowed_hosts", "127.0.0.1,localhost").split(",")
@@ -224,6 +246,8 @@ def load_config(environ: dict[str, str] | None = None, *, create_dirs: bool = Tr
         warehouse_url=warehouse_url,
         secret_key=secret,
         workers=int(workers_raw),
+        job_workers=job_workers,
+        job_heartbeat_timeout=heartbeat_timeout,
         debug=_flag(pick("UNIONHALL_DEBUG", "debug", "0")),
         allowed_hosts=hosts,
         config_file=config_file,

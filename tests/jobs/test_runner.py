@@ -85,4 +85,4 @@ def test_interrupted_jobs_are_marked_failed() -> None:
     assert jobs_recover_interrupted() == 1
     job.refresh_from_db()
     assert job.status == Job.Status.FAILED
-    assert "Run it again" in job.error
+    assert "stopped while running this job" in job.error and "resubmit" in job.error

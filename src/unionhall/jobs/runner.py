@@ -1,4 +1,5 @@
-"""Running jobs: in the foreground (CLI) or on worker threads (`unionhall serve`).
+"""Running jobs: in the foreground (CLI) or on worker threads (`unionhall serve`, or
+`unionhall worker` processes; the queue and its claim are in `unionhall.jobs.queue`).
 
 The contract a job function relies on:
 
@@ -18,15 +19,17 @@ import logging
 import threading
 import time
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from typing import Any
 
 from django.db import close_old_connections, connections, transaction
 from django.utils import timezone
 
+from unionhall.config import get_config
 from unionhall.errors import UserError
 from unionhall.jobs.models import Job
-from unionhall.jobs.registry import after_job_hooks, get_job_kind
+from unionhall.jobs.queue import heartbeat, job_claim, job_claim_next, jobs_recover, worker_name
+from unionhall.jobs.registry import after_job_hooks, get_job_kind, job_kinds
 from unionhall.warehouse import Warehouse, get_warehouse
 
 logger = logging.getLogger(__name__)
@@ -114,20 +117,53 @@ def job_run(
 
     Never raises for a failure of the job itself: the error is stored on the Job.
     """
-    claimed = Job.objects.filter(pk=job.pk, status=Job.Status.QUEUED).update(
-        status=Job.Status.RUNNING, started_at=timezone.now(), progress=0
-    )
-    if not claimed:
+    worker = worker_name()
+    if not job_claim(job.pk, worker=worker):
         raise RuntimeError(f"job {job.pk} is not queued (another worker took it?)")
     job.refresh_from_db()
-    spec = get_job_kind(job.kind)
+    return job_execute(job=job, worker=worker, warehouse=warehouse, on_progress=on_progress)
+
+
+def job_execute(
+    *,
+    job: Job,
+    worker: str,
+    warehouse: Warehouse | None = None,
+    on_progress: ProgressCallback | None = None,
+) -> Job:
+    """Run a job already claimed by `worker` (`unionhall.jobs.queue`), beating its heartbeat."""
+    try:
+        spec = get_job_kind(job.kind)
+    except UserError as exc:  # a kind this worker's code does not know (older release?)
+        _finish_failed(job, worker, f"{exc.message}; this worker ({worker}) cannot run it", "")
+        job.refresh_from_db()
+        return job
     wh = (warehouse or get_warehouse()) if spec.uses_warehouse else None
     ctx = JobContext(job, wh, on_progress)
-    with _WAREHOUSE_JOBS if wh is not None else contextlib.nullcontext():
-        return _run_body(job, spec.fn, ctx, wh)
+    every = max(0.2, get_config().job_heartbeat_timeout / 3)
+    # The heartbeat starts first: waiting for this process's warehouse turn is running too.
+    with (
+        heartbeat(job.pk, worker=worker, every=every),
+        _WAREHOUSE_JOBS if wh is not None else contextlib.nullcontext(),
+    ):
+        return _run_body(job, spec.fn, ctx, wh, worker)
 
 
-def _run_body(job: Job, fn: Callable[..., Any], ctx: JobContext, wh: Warehouse | None) -> Job:
+def _finish_failed(job: Job, worker: str, error: str, log: str) -> None:
+    # Only while the job is still this worker's: a job already marked failed as stale
+    # keeps that message.
+    Job.objects.filter(pk=job.pk, status=Job.Status.RUNNING, worker=worker[:200]).update(
+        status=Job.Status.FAILED,
+        error=error,
+        message="failed",
+        log=log,
+        finished_at=timezone.now(),
+    )
+
+
+def _run_body(
+    job: Job, fn: Callable[..., Any], ctx: JobContext, wh: Warehouse | None, worker: str
+) -> Job:
     ctx.log(f"started {job.kind}")
     cur = wh.cursor() if wh is not None else None
     try:
@@ -140,14 +176,18 @@ def _run_body(job: Job, fn: Callable[..., Any], ctx: JobContext, wh: Warehouse |
         with transaction.atomic():
             for write in ctx._deferred:
                 write()
-            Job.objects.filter(pk=job.pk).update(
+            mine = Job.objects.filter(pk=job.pk, status=Job.Status.RUNNING, worker=worker[:200])
+            if not mine.update(
                 status=Job.Status.SUCCEEDED,
                 progress=100,
                 message="done",
                 result=result,
                 log=ctx.log_text(),
                 finished_at=timezone.now(),
-            )
+            ):
+                # Marked failed as stale meanwhile (this worker was too slow to beat):
+                # keep the promise that message made, and commit nothing.
+                raise RuntimeError(f"job {job.pk} is no longer this worker's ({worker})")
             if cur is not None:
                 # Last statement of the app transaction: if the warehouse commit fails,
                 # the app-database changes roll back with it.
@@ -165,44 +205,40 @@ def _run_body(job: Job, fn: Callable[..., Any], ctx: JobContext, wh: Warehouse |
             error = f"internal error ({type(exc).__name__}: {exc}); nothing was changed"
             ctx.log(traceback.format_exc())
         ctx.log(f"failed: {error}")
-        Job.objects.filter(pk=job.pk).update(
-            status=Job.Status.FAILED,
-            error=error,
-            message="failed",
-            log=ctx.log_text(),
-            finished_at=timezone.now(),
-        )
+        _finish_failed(job, worker, error, ctx.log_text())
     job.refresh_from_db()
     return job
 
 
 def jobs_recover_interrupted() -> int:
-    """Mark warehouse jobs left running by a process that died as failed. Returns how many.
+    """Mark jobs of workers that stopped as failed (`unionhall.jobs.queue.jobs_recover`).
+    Returns how many.
 
-    Call it only while holding the warehouse: then no other live process can be running
-    a warehouse job. Their transaction never committed, so nothing they did was kept.
+    Call it after opening the warehouse and before running jobs: while this process holds
+    the embedded DuckDB warehouse no other live process can be running a warehouse job,
+    so those are failed at once; otherwise only jobs whose heartbeat is stale.
     """
-    from unionhall.jobs.registry import job_kinds
-
-    kinds = [k.kind for k in job_kinds() if k.uses_warehouse]
-    return Job.objects.filter(status=Job.Status.RUNNING, kind__in=kinds).update(
-        status=Job.Status.FAILED,
-        error="interrupted: the process running this job stopped; nothing it did was kept. "
-        "Run it again.",
-        message="interrupted",
-        finished_at=timezone.now(),
-    )
+    return jobs_recover(get_warehouse())
 
 
 class WorkerPool:
-    """Background worker threads that run queued jobs (embedded mode)."""
+    """Worker threads that run queued jobs: inside `unionhall serve` (embedded mode) or
+    a `unionhall worker` process. They claim through `unionhall.jobs.queue`."""
 
-    def __init__(self, size: int, *, poll_seconds: float = 0.5) -> None:
+    def __init__(
+        self,
+        size: int,
+        *,
+        poll_seconds: float = 0.5,
+        kinds: Collection[str] | None = None,
+        worker: str | None = None,
+    ) -> None:
         self.size = size
         self.poll_seconds = poll_seconds
+        self.kinds = kinds  # None: every kind
+        self.worker = worker or worker_name()
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
-        self._claim_lock = threading.Lock()
 
     def start(self) -> None:
         for i in range(self.size):
@@ -210,14 +246,24 @@ class WorkerPool:
             t.start()
             self._threads.append(t)
 
-    def stop(self, timeout: float = 5.0) -> None:
+    def stop(self, timeout: float | None = 5.0) -> None:
+        """Claim no more jobs; wait up to `timeout` seconds (None: for ever) for the
+        running ones to finish."""
         self._stop.set()
         for t in self._threads:
             t.join(timeout)
 
-    def _next_job(self) -> Job | None:
-        with self._claim_lock:
-            return Job.objects.filter(status=Job.Status.QUEUED).order_by("created_at", "id").first()
+    @property
+    def busy(self) -> bool:
+        return any(t.is_alive() for t in self._threads)
+
+    def _claimable(self) -> Collection[str] | None:
+        if not _WAREHOUSE_JOBS.locked():
+            return self.kinds
+        # This process runs one warehouse job at a time: while one runs, leave the other
+        # warehouse jobs to other workers and take only jobs that do not need it.
+        free = {k.kind for k in job_kinds() if not k.uses_warehouse}
+        return free if self.kinds is None else free & set(self.kinds)
 
     def _loop(self) -> None:
         try:
@@ -229,14 +275,11 @@ class WorkerPool:
         while not self._stop.is_set():
             try:
                 close_old_connections()
-                job = self._next_job()
+                job = job_claim_next(worker=self.worker, kinds=self._claimable())
                 if job is None:
                     self._stop.wait(self.poll_seconds)
                     continue
-                try:
-                    job_run(job=job)
-                except RuntimeError:
-                    continue  # another worker claimed it first
+                job_execute(job=job, worker=self.worker)
             except Exception:
                 logger.exception("worker loop error")
                 self._stop.wait(self.poll_seconds)
