@@ -78,10 +78,34 @@ def serve(
         int | None, typer.Option("--workers", min=1, max=64, help="Background job threads.")
     ] = None,
 ) -> None:
-    """Serve the web app with background job workers (one process owns the warehouse)."""
+    """Serve the web app with background job workers (one process owns the warehouse).
+
+    With UNIONHALL_JOB_WORKERS=external it starts no job threads: `unionhall worker` runs them."""
     from unionhall.cli.serve import serve as do_serve
 
     do_serve(host=host, port=port, workers=workers)
+
+
+@app.command()
+def worker(
+    threads: Annotated[
+        int, typer.Option("--threads", min=1, max=64, help="Worker threads in this process.")
+    ] = 1,
+    no_warehouse: Annotated[
+        bool,
+        typer.Option(
+            "--no-warehouse",
+            help="Run only jobs that do not use the warehouse (leave the warehouse to another process).",
+        ),
+    ] = False,
+) -> None:
+    """Run queued jobs in this process, separate from the web process (UNIONHALL_JOB_WORKERS=external).
+
+    Several workers on several machines may run at once: each job is claimed by one.
+    SIGTERM or Ctrl+C stops after the running job(s)."""
+    from unionhall.cli.worker import worker as do_worker
+
+    do_worker(threads=threads, no_warehouse=no_warehouse)
 
 
 @app.command()

@@ -1,4 +1,5 @@
-"""`unionhall serve`: waitress + background worker threads in one process (embedded mode)."""
+"""`unionhall serve`: waitress + background worker threads in one process (embedded mode),
+or only the web app with UNIONHALL_JOB_WORKERS=external (`unionhall worker` runs jobs)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import socket
 from types import FrameType
 
 from unionhall.cli._runtime import err_console, migrate_app_database, setup_django
-from unionhall.errors import UserError
+from unionhall.errors import ConfigError, UserError
 
 
 def check_port_free(host: str, port: int) -> None:
@@ -31,6 +32,16 @@ def serve(*, host: str, port: int, workers: int | None = None) -> None:
     """Migrate both stores, then serve the web app and run jobs until interrupted."""
     check_port_free(host, port)
     cfg = setup_django()
+    external = cfg.job_workers == "external"
+    from unionhall.warehouse.backends import DUCKDB, parse_warehouse_url
+
+    if external and parse_warehouse_url(cfg.warehouse_url).kind == DUCKDB:
+        raise ConfigError(
+            "UNIONHALL_JOB_WORKERS=external needs a server warehouse "
+            "(UNIONHALL_WAREHOUSE_URL=postgresql://…): `unionhall serve` holds the embedded "
+            "DuckDB file, so no `unionhall worker` could open it and warehouse jobs would wait "
+            "for ever; unset UNIONHALL_JOB_WORKERS to run jobs inside serve"
+        )
     from waitress.server import create_server
 
     from unionhall.jobs.runner import WorkerPool, jobs_recover_interrupted
@@ -54,8 +65,11 @@ def serve(*, host: str, port: int, workers: int | None = None) -> None:
             f"port {port} on {host} is already in use ({exc.strerror}): "
             "stop the program using it or choose another port with --port"
         ) from None
-    pool = WorkerPool(workers or cfg.workers)
+    pool = WorkerPool(0 if external else workers or cfg.workers)
     pool.start()
+    jobs_note = (
+        "jobs are run by `unionhall worker` processes" if external else f"{pool.size} job workers"
+    )
 
     def stop(signum: int, frame: FrameType | None) -> None:
         raise KeyboardInterrupt
@@ -63,7 +77,7 @@ def serve(*, host: str, port: int, workers: int | None = None) -> None:
     signal.signal(signal.SIGTERM, stop)
     err_console.print(
         f"Union Hall is serving on [bold]http://{host}:{port}/[/bold] "
-        f"(data in {cfg.data_dir}; {pool.size} job workers). Press Ctrl+C to stop.",
+        f"(data in {cfg.data_dir}; {jobs_note}). Press Ctrl+C to stop.",
         soft_wrap=True,
     )
     try:
