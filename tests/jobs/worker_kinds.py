@@ -29,8 +29,9 @@ def record(ctx: Any, *, path: str, sleep: float = 0.0) -> dict[str, Any]:
 
 @job_kind("test.worker.write_then_sleep", title="test: write the warehouse, then sleep")
 def write_then_sleep(ctx: Any, *, rows: int, marker: str, sleep: float) -> dict[str, Any]:
-    ctx.warehouse.cursor().execute(
-        "INSERT INTO person (person_id, last_name) SELECT i, 'W' FROM range(?) t(i)", [rows]
+    # (executemany, not range(): on the PostgreSQL warehouse range(n) gives n + 1 rows today)
+    ctx.warehouse.cursor().executemany(
+        "INSERT INTO person (person_id, last_name) VALUES (?, 'W')", [(i,) for i in range(rows)]
     )
     Path(marker).write_text(ctx.job.worker)  # "the writes are done, now I sleep"
     time.sleep(sleep)
