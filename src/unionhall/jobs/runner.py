@@ -138,7 +138,12 @@ def job_execute(
         _finish_failed(job, worker, f"{exc.message}; this worker ({worker}) cannot run it", "")
         job.refresh_from_db()
         return job
-    wh = (warehouse or get_warehouse()) if spec.uses_warehouse else None
+    try:
+        wh = (warehouse or get_warehouse()) if spec.uses_warehouse else None
+    except UserError as exc:  # e.g. the warehouse file is held by another process
+        _finish_failed(job, worker, f"{exc.message}; nothing was changed", "")
+        job.refresh_from_db()
+        return job
     ctx = JobContext(job, wh, on_progress)
     every = max(0.2, get_config().job_heartbeat_timeout / 3)
     # The heartbeat starts first: waiting for this process's warehouse turn is running too.
