@@ -31,15 +31,14 @@ import contextlib
 import os
 import re
 import secrets
-import shutil
-import sys
-import tempfile
 import threading
 from collections.abc import Iterator
 from typing import Any
 
 import duckdb
 import pyarrow as pa
+
+from unionhall.warehouse import backends
 
 ENGINES = ("duckdb", "postgres", "spark")
 ENGINE_ENV = "UNIONHALL_MATCH_ENGINE"
@@ -463,61 +462,24 @@ def _arrow_of_pg(oid: int, values: list[Any]) -> pa.DataType | None:
     return known.get(oid)
 
 
-# Spark: one local session per process, made on first use.
-_SPARK: Any = None
-_SPARK_LOCK = threading.Lock()
-_SPARK_DIR: str | None = None
+# Spark: the process's one local session (warehouse/backends.py), with DuckDB's string
+# functions registered on it once.
+_UDFS_ON: set[int] = set()
+_UDFS_LOCK = threading.Lock()
 
 
 def spark_session() -> Any:
-    """The process's local SparkSession (``local[2]``, no UI, Splink's jar, a private
-    warehouse and scratch directory); made on first use, then reused."""
-    global _SPARK, _SPARK_DIR
-    with _SPARK_LOCK:
-        if _SPARK is not None:
-            return _SPARK
-        from pyspark.sql import SparkSession
-        from splink.backends.spark import similarity_jar_location
-
-        _SPARK_DIR = tempfile.mkdtemp(prefix="unionhall-spark-")
-        tmp = os.path.join(_SPARK_DIR, "tmp")
-        os.makedirs(tmp, exist_ok=True)
-        os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
-        os.environ.setdefault("PYSPARK_DRIVER_PYTHON", sys.executable)
-        spark = (
-            SparkSession.builder.master("local[2]")
-            .appName("unionhall-identity")
-            .config("spark.jars", similarity_jar_location())
-            .config("spark.ui.enabled", "false")
-            .config("spark.ui.showConsoleProgress", "false")
-            .config("spark.sql.shuffle.partitions", "4")
-            .config("spark.default.parallelism", "4")
-            .config("spark.sql.adaptive.enabled", "true")
-            .config("spark.sql.warehouse.dir", os.path.join(_SPARK_DIR, "warehouse"))
-            .config("spark.local.dir", tmp)
-            .config("spark.driver.extraJavaOptions", f"-Djava.io.tmpdir={tmp}")
-            .config("spark.sql.session.timeZone", "UTC")
-            .config("spark.pyspark.python", sys.executable)
-            .config("spark.sql.execution.arrow.pyspark.enabled", "true")
-            .getOrCreate()
-        )
-        spark.sparkContext.setLogLevel("ERROR")
-        spark.sparkContext.setCheckpointDir(os.path.join(_SPARK_DIR, "checkpoints"))
-        _register_spark_udfs(spark)
-        _SPARK = spark
-        return spark
+    """The process's SparkSession with Splink's comparisons able to call DuckDB's
+    jaro_winkler_similarity and damerau_levenshtein (see `_register_spark_udfs`)."""
+    spark = backends.spark_session()
+    with _UDFS_LOCK:
+        if id(spark) not in _UDFS_ON:
+            _register_spark_udfs(spark)
+            _UDFS_ON.add(id(spark))
+    return spark
 
 
-def stop_spark() -> None:
-    """Stop the process's SparkSession (tests, the end of a benchmark)."""
-    global _SPARK, _SPARK_DIR
-    with _SPARK_LOCK:
-        if _SPARK is not None:
-            _SPARK.stop()
-            _SPARK = None
-        if _SPARK_DIR:
-            shutil.rmtree(_SPARK_DIR, ignore_errors=True)
-            _SPARK_DIR = None
+stop_spark = backends.stop_spark
 
 
 _UDF_CON: dict[int, duckdb.DuckDBPyConnection] = {}

@@ -346,40 +346,69 @@ def postgres_drop_schema(url: WarehouseURL) -> None:
 
 _SPARK_LOCK = threading.Lock()
 _SPARK: Any = None
+_SPARK_DIR: str | None = None
 
 
 def spark_session() -> Any:
-    """This process's local Spark session (``local[2]``; no UI, nothing downloaded).
-    Splink's similarity UDF jar, shipped in its wheel, is on the class path."""
-    global _SPARK
+    """This process's local Spark session (``local[2]``; no UI, nothing downloaded), made
+    on first use and shared by everything that runs on Spark (list counts, identity).
+
+    Its Python workers run this interpreter (``sys.executable``), so they import the same
+    packages, Union Hall included; Splink's similarity jar, shipped in its wheel, is on the
+    class path; warehouse, scratch and checkpoint directories are private to the process."""
+    global _SPARK, _SPARK_DIR
     with _SPARK_LOCK:
-        if _SPARK is None:
-            import tempfile
+        if _SPARK is not None:
+            return _SPARK
+        import os
+        import sys
+        import tempfile
 
-            from pyspark.sql import SparkSession
+        from pyspark.sql import SparkSession
+        from splink.backends.spark import similarity_jar_location
 
-            try:
-                from splink.internals.spark.jar_location import similarity_jar_location
+        _SPARK_DIR = tempfile.mkdtemp(prefix="unionhall-spark-")
+        tmp = os.path.join(_SPARK_DIR, "tmp")
+        os.makedirs(tmp, exist_ok=True)
+        os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
+        os.environ.setdefault("PYSPARK_DRIVER_PYTHON", sys.executable)
+        spark = (
+            SparkSession.builder.master("local[2]").appName("unionhall")
+            .config("spark.jars", similarity_jar_location())
+            .config("spark.ui.enabled", "false")
+            .config("spark.ui.showConsoleProgress", "false")
+            .config("spark.sql.shuffle.partitions", "4")
+            .config("spark.default.parallelism", "4")
+            .config("spark.sql.adaptive.enabled", "true")
+            .config("spark.driver.memory", "4g")
+            .config("spark.sql.warehouse.dir", os.path.join(_SPARK_DIR, "warehouse"))
+            .config("spark.local.dir", tmp)
+            .config("spark.driver.extraJavaOptions",
+                    f"-Djava.io.tmpdir={tmp} -Dderby.system.home={_SPARK_DIR}/derby")
+            .config("spark.sql.session.timeZone", "UTC")
+            .config("spark.pyspark.python", sys.executable)
+            .config("spark.executorEnv.PYTHONPATH", os.pathsep.join(p for p in sys.path if p))
+            .config("spark.sql.execution.arrow.pyspark.enabled", "true")
+            .getOrCreate()
+        )
+        spark.sparkContext.setLogLevel("ERROR")
+        spark.sparkContext.setCheckpointDir(os.path.join(_SPARK_DIR, "checkpoints"))
+        _SPARK = spark
+        return spark
 
-                jars = similarity_jar_location()
-            except Exception:
-                jars = ""
-            tmp = tempfile.mkdtemp(prefix="unionhall-spark-")
-            builder = (
-                SparkSession.builder.master("local[2]").appName("unionhall")
-                .config("spark.ui.enabled", "false")
-                .config("spark.sql.shuffle.partitions", "4")
-                .config("spark.driver.memory", "4g")
-                .config("spark.sql.warehouse.dir", f"{tmp}/warehouse")
-                .config("spark.local.dir", f"{tmp}/local")
-                .config("spark.sql.session.timeZone", "UTC")
-                .config("spark.driver.extraJavaOptions", f"-Dderby.system.home={tmp}/derby")
-            )
-            if jars:
-                builder = builder.config("spark.jars", jars)
-            _SPARK = builder.getOrCreate()
-            _SPARK.sparkContext.setLogLevel("ERROR")
-        return _SPARK
+
+def stop_spark() -> None:
+    """Stop this process's Spark session and remove its directories (tests, benchmarks)."""
+    global _SPARK, _SPARK_DIR
+    import shutil
+
+    with _SPARK_LOCK:
+        if _SPARK is not None:
+            _SPARK.stop()
+            _SPARK = None
+        if _SPARK_DIR:
+            shutil.rmtree(_SPARK_DIR, ignore_errors=True)
+            _SPARK_DIR = None
 
 
 def spark_backend() -> Any:
@@ -456,7 +485,7 @@ def spark_open_snapshot(directory: Path) -> None:
 __all__ = [
     "DUCKDB", "POSTGRES", "SPARK", "MigrationBackend", "PostgresCursor", "SparkCursor", "WarehouseURL",
     "parse_warehouse_url", "postgres_connect", "postgres_drop_schema", "postgres_prepare", "spark_backend",
-    "spark_open_snapshot", "spark_session", "spark_take_snapshot", "to_postgres",
+    "spark_open_snapshot", "spark_session", "spark_take_snapshot", "stop_spark", "to_postgres",
 ]
 
 
