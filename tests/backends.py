@@ -14,6 +14,8 @@ import shutil
 import uuid
 from pathlib import Path
 
+import pytest
+
 from unionhall.warehouse.backends import (
     parse_warehouse_url,
     postgres_copy_schema,
@@ -25,13 +27,32 @@ PG_URL = os.environ.get("UNIONHALL_TEST_WAREHOUSE_URL", "postgresql://postgres@1
 _made: list[str] = []
 
 
+def postgres_reachable() -> bool:
+    try:
+        import psycopg
+
+        with psycopg.connect(PG_URL, connect_timeout=3):
+            return True
+    except Exception:
+        return False
+
+
+needs_postgres = [pytest.mark.warehouse_postgres,
+                  pytest.mark.skipif(not postgres_reachable(), reason=f"PostgreSQL unreachable at {PG_URL}")]
+
+
+def postgres_location() -> str:
+    """A new, empty warehouse schema on the test PostgreSQL server (dropped at exit)."""
+    url = f"{PG_URL}?schema=uht_{uuid.uuid4().hex[:12]}"
+    _made.append(url)
+    return url
+
+
 def warehouse_location(tmp_path: Path, name: str = "warehouse") -> Path | str:
     """Where a new test warehouse goes: a DuckDB file in `tmp_path`, or a new schema."""
     if ENGINE != "postgres":
         return tmp_path / f"{name}.duckdb"
-    url = f"{PG_URL}?schema=uht_{uuid.uuid4().hex[:12]}"
-    _made.append(url)
-    return url
+    return postgres_location()
 
 
 def copy_location(source: Path | str, tmp_path: Path, name: str = "warehouse") -> Path | str:

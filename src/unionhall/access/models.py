@@ -169,6 +169,7 @@ class AuditEvent(models.Model):
         EXPORT_DOWNLOAD = "export_download", "Export downloaded"
         EXPORT_REFUSED = "export_refused", "Export download refused"
         EXPORT_TRACE = "export_trace", "Leaked file traced"
+        WAREHOUSE_COPY = "warehouse_copy", "Whole warehouse copied to another engine"
 
     actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
                               related_name="audit_actions")

@@ -196,6 +196,52 @@ def jobs_kinds() -> None:
         out_console.print(f"{spec.kind:<28} {spec.title}")
 
 
+warehouse_app = typer.Typer(help="Move the warehouse between engines.", no_args_is_help=True)
+app.add_typer(warehouse_app, name="warehouse")
+
+
+@warehouse_app.command("copy")
+def warehouse_copy(
+    target: Annotated[str, typer.Argument(help="The new, empty warehouse: postgresql://…?schema=NAME or duckdb:///path.")],
+    source: Annotated[str | None, typer.Option("--from", help="The warehouse to copy (default: the configured one).")] = None,
+) -> None:
+    """Copy every table of the warehouse into a new one on another engine (e.g. the
+    embedded DuckDB file into PostgreSQL), in one transaction, counts reconciled."""
+    setup_django()
+    from unionhall.access.models import AuditEvent
+    from unionhall.access.services import command_line_actor
+    from unionhall.warehouse import Warehouse, open_warehouse
+    from unionhall.warehouse.transfer import copy_warehouse
+
+    src = Warehouse(source) if source else open_warehouse()
+    dst = Warehouse(target)
+    report = copy_warehouse(src, dst)
+    AuditEvent.objects.create(actor_name=command_line_actor(), action=AuditEvent.Action.WAREHOUSE_COPY,
+                              detail={"from": src.url.label, "to": dst.url.label, "rows": report.total})
+    for name, n in report.rows.items():
+        out_console.print(f"{name:<32} {n:>12,}")
+    out_console.print(f"copied {report.total:,} rows in {len(report.rows)} tables to {dst.url.label}; "
+                      f"use it with UNIONHALL_WAREHOUSE_URL={target}")
+
+
+@warehouse_app.command("snapshot")
+def warehouse_snapshot(
+    directory: Annotated[str, typer.Argument(help="Where to write the Parquet snapshot (a new directory).")],
+) -> None:
+    """Write the warehouse as Parquet for Spark (open it as spark:///DIRECTORY)."""
+    from pathlib import Path
+
+    setup_django()
+    from unionhall.warehouse import open_warehouse
+
+    out = Path(directory).resolve()
+    if out.exists() and any(out.iterdir()):
+        raise UserError(f"{out} is not empty: snapshot into a new directory")
+    wh = open_warehouse()
+    wh.snapshot_for_spark(out)
+    out_console.print(f"snapshot of {wh.url.label} written to {out}; open it with UNIONHALL_WAREHOUSE_URL=spark://{out}")
+
+
 import_app = typer.Typer(help="Import files: member lists, voter files, election data.", no_args_is_help=True)
 app.add_typer(import_app, name="import")
 

@@ -265,8 +265,9 @@ class PostgresCursor:
         types = self.con.adapters.types
         arrays, names = [], []
         for i, d in enumerate(desc):
-            info = types.get(d.type_code)
-            want = _ARROW_OF.get(info.name if info else "")
+            info = types.get(d.type_code)  # (an array's oid finds its element type's info)
+            name = ("_" if info and d.type_code == info.array_oid else "") + (info.name if info else "")
+            want = _ARROW_OF.get(name)
             values = [r[i] for r in rows]
             arrays.append(pa.array(values, type=want) if want is not None else pa.array(values))
             names.append(d.name)
@@ -505,3 +506,30 @@ def postgres_copy_schema(source: WarehouseURL, target: WarehouseURL) -> None:
         postgres_prepare(con, target)
     finally:
         con.close()
+
+
+def copy_rows_in(cursor: Any, kind: str, table: str, columns: Sequence[str], rows: pa.Table) -> None:
+    """Append Arrow `rows` to warehouse table `table` (its `columns`, in that order): COPY
+    on PostgreSQL, whose column types parse the text; on DuckDB an insert from the Arrow
+    table itself."""
+    if not _IDENT.match(table) or not all(_IDENT.match(c) for c in columns):
+        raise ValueError(f"copy: {table!r} {list(columns)!r} are not plain SQL names")
+    cols = ", ".join(f'"{c}"' for c in columns)
+    if kind == POSTGRES:
+        with cursor.con.cursor().copy(f"COPY {table} ({cols}) FROM STDIN") as copy:
+            copy.write(_copy_text(rows))
+        return
+    # Nested values arriving as JSON text (PostgreSQL's json columns) parse into DuckDB's
+    # STRUCT, LIST and MAP types through its JSON cast.
+    kinds = dict(cursor.execute(f"SELECT column_name, column_type FROM (DESCRIBE {table})").fetchall())  # noqa: S608
+    select = ", ".join(
+        f'CAST(CAST("{c}" AS JSON) AS {kinds[c]})'
+        if pa.types.is_string(rows.schema.field(i).type) and re.search(r"STRUCT|\[\]|MAP\(", kinds.get(c, ""))
+        else f'"{c}"'
+        for i, c in enumerate(columns)
+    )
+    cursor.register("_uh_copy_rows", rows)
+    try:
+        cursor.execute(f"INSERT INTO {table} ({cols}) SELECT {select} FROM _uh_copy_rows")  # noqa: S608  (checked names)
+    finally:
+        cursor.unregister("_uh_copy_rows")
