@@ -108,4 +108,4 @@ def test_the_command_copies_audits_and_refuses_a_second_copy(field_state: dict[s
     assert [r[0] for r in rows] == ["warehouse_copy"] and '"rows"' in rows[0][1]
     snap = run_cli("warehouse", "snapshot", str(tmp_path / "snap"), env=env)
     assert snap.returncode == 0, snap.stderr
-    assert (tmp_path / "snap" / "person.parquet").exists() and "spark:///" in snap.stdout
+    assert (tmp_path / "snap" / "person.parquet").exists() and f"spark:///{tmp_path / 'snap'}" in snap.stdout

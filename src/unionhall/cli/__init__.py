@@ -239,7 +239,7 @@ def warehouse_snapshot(
         raise UserError(f"{out} is not empty: snapshot into a new directory")
     wh = open_warehouse()
     wh.snapshot_for_spark(out)
-    out_console.print(f"snapshot of {wh.url.label} written to {out}; open it with UNIONHALL_WAREHOUSE_URL=spark://{out}")
+    out_console.print(f"snapshot of {wh.url.label} written to {out}; open it with UNIONHALL_WAREHOUSE_URL=spark:///{out}")
 
 
 import_app = typer.Typer(help="Import files: member lists, voter files, election data.", no_args_is_help=True)
