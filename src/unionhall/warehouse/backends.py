@@ -91,6 +91,17 @@ _PG_TYPES = {"UBIGINT": "NUMERIC(20)", "INT128": "NUMERIC(39)", "HUGEINT": "NUME
 _STRUCT_LIST_RE = re.compile(r"\bSTRUCT\s*\([^()]*\)\s*\[\]", re.IGNORECASE)
 _PG_TYPE_RE = re.compile(r"\b(" + "|".join(_PG_TYPES) + r")\b")
 
+# TRY_CAST's target types: the name in `_uh_try_<name>` and the PostgreSQL type.
+_TRY_CASTS = {
+    "integer": "integer", "bigint": "bigint", "smallint": "smallint", "double": "double precision",
+    "real": "real", "numeric": "numeric", "date": "date", "timestamp": "timestamp", "boolean": "boolean",
+}
+_TRY_TYPE = {
+    "INT": "integer", "INTEGER": "integer", "BIGINT": "bigint", "SMALLINT": "smallint", "TINYINT": "smallint",
+    "DOUBLE": "double", "FLOAT": "real", "DECIMAL": "numeric", "DATE": "date", "TIMESTAMP": "timestamp",
+    "DATETIME": "timestamp", "BOOLEAN": "boolean",
+}
+
 # DuckDB functions the system jobs use that PostgreSQL lacks, created in each schema.
 _PG_FUNCTIONS = (
     # DuckDB's hash() is a 64-bit hash used only to bucket and sample; any stable one will do.
@@ -106,6 +117,89 @@ _PG_FUNCTIONS = (
     "CREATE OR REPLACE FUNCTION {schema}.regexp_extract(s text, p text, g integer DEFAULT 0) RETURNS text "
     "LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$ SELECT CASE WHEN s IS NULL THEN NULL ELSE coalesce("
     "(regexp_match(s, CASE WHEN g = 0 THEN '(' || p || ')' ELSE p END))[greatest(g, 1)], '') END $$",
+    # DuckDB's string predicates and byte length.
+    "CREATE OR REPLACE FUNCTION {schema}.contains(s text, t text) RETURNS boolean "
+    "LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$ SELECT strpos(s, t) > 0 $$",
+    "CREATE OR REPLACE FUNCTION {schema}.prefix(s text, t text) RETURNS boolean "
+    "LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$ SELECT starts_with(s, t) $$",
+    "CREATE OR REPLACE FUNCTION {schema}.suffix(s text, t text) RETURNS boolean "
+    "LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$ SELECT right(s, length(t)) = t $$",
+    "CREATE OR REPLACE FUNCTION {schema}.strlen(s text) RETURNS bigint "
+    "LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$ SELECT octet_length(s)::bigint $$",
+    # TRY_CAST (to_postgres writes TRY_CAST(x AS T) as _uh_try_T(x::text)): NULL where the
+    # cast fails. Plain integers take the fast path; anything else a guarded cast.
+    *(
+        f"CREATE OR REPLACE FUNCTION {{schema}}._uh_try_{name}_slow(v text) RETURNS {pg} "
+        f"LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE AS $$ BEGIN RETURN v::{pg}; "
+        "EXCEPTION WHEN others THEN RETURN NULL; END $$"
+        for name, pg in _TRY_CASTS.items()
+    ),
+    *(
+        f"CREATE OR REPLACE FUNCTION {{schema}}._uh_try_{name}(v text) RETURNS {pg} "
+        f"LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$ SELECT CASE WHEN v IS NULL THEN NULL "
+        f"WHEN v ~ '^\\s*[-+]?[0-9]{{{{1,9}}}}\\s*$' THEN v::{pg} ELSE {{schema}}._uh_try_{name}_slow(v) END $$"
+        for name, pg in _TRY_CASTS.items() if name in ("integer", "bigint", "numeric", "double")
+    ),
+    *(
+        f"CREATE OR REPLACE FUNCTION {{schema}}._uh_try_{name}(v text) RETURNS {pg} "
+        f"LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$ SELECT {{schema}}._uh_try_{name}_slow(v) $$"
+        for name, pg in _TRY_CASTS.items() if name in ("smallint", "real", "boolean")
+    ),
+    # DuckDB reads dates and timestamps as ISO text only (PostgreSQL also takes 03/07/2020).
+    "CREATE OR REPLACE FUNCTION {schema}._uh_try_date(v text) RETURNS date "
+    "LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$ SELECT CASE WHEN v ~ '^\\s*-?[0-9]{{1,}}-[0-9]{{1,2}}-[0-9]{{1,2}}\\s*$' "
+    "THEN {schema}._uh_try_date_slow(v) END $$",
+    "CREATE OR REPLACE FUNCTION {schema}._uh_try_timestamp(v text) RETURNS timestamp "
+    "LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$ SELECT CASE WHEN v ~ "
+    "'^\\s*-?[0-9]{{1,}}-[0-9]{{1,2}}-[0-9]{{1,2}}([ T][0-9]{{1,2}}:[0-9]{{2}}(:[0-9]{{2}}(\\.[0-9]*)?)?)?\\s*$' "
+    "THEN {schema}._uh_try_timestamp_slow(v) END $$",
+    # DuckDB's try_strptime for the %-formats the importers use: the text must match the
+    # format exactly (1- or 2-digit day and month, 4-digit year), else NULL.
+    "CREATE OR REPLACE FUNCTION {schema}.try_strptime(s text, f text) RETURNS timestamp "
+    "LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE AS $$ DECLARE pat text; fmt text; BEGIN "
+    "IF s IS NULL OR f IS NULL THEN RETURN NULL; END IF; "
+    "pat := '^' || replace(replace(replace(replace(replace(replace(replace(replace(regexp_replace(f, "
+    "'([.^$*+?()\\[\\]{{}}|\\\\])', '\\\\\\1', 'g'), "
+    "'%Y', '[0-9]{{4}}'), '%m', '[0-9]{{1,2}}'), '%d', '[0-9]{{1,2}}'), '%H', '[0-9]{{1,2}}'), "
+    "'%M', '[0-9]{{1,2}}'), '%S', '[0-9]{{1,2}}'), '%y', '[0-9]{{2}}'), '%%', '%') || '$'; "
+    "IF s !~ pat THEN RETURN NULL; END IF; "
+    "fmt := replace(replace(replace(replace(replace(replace(replace(f, '%Y', 'YYYY'), '%m', 'MM'), "
+    "'%d', 'DD'), '%H', 'HH24'), '%M', 'MI'), '%S', 'SS'), '%y', 'YY'); "
+    "RETURN to_timestamp(s, fmt)::timestamp; "
+    "EXCEPTION WHEN others THEN RETURN NULL; END $$",
+    # DuckDB's strip_accents: the letters without their combining marks.
+    "CREATE OR REPLACE FUNCTION {schema}.strip_accents(s text) RETURNS text "
+    "LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$ SELECT normalize(regexp_replace(normalize(s, NFD), "
+    "'[\\u0300-\\u036f]', '', 'g'), NFC) $$",
+    # len()/length() of a list (sqlglot writes DuckDB's len as LENGTH): its number of elements.
+    "CREATE OR REPLACE FUNCTION {schema}.length(a anyarray) RETURNS bigint "
+    "LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$ SELECT cardinality(a)::bigint $$",
+    # ... and of a list of structs, a JSON array here (`_STRUCT_LIST_RE`).
+    "CREATE OR REPLACE FUNCTION {schema}.length(j json) RETURNS bigint "
+    "LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$ SELECT json_array_length(j)::bigint $$",
+    "CREATE OR REPLACE FUNCTION {schema}.length(j jsonb) RETURNS bigint "
+    "LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$ SELECT jsonb_array_length(j)::bigint $$",
+    # DuckDB's list_sort (as sqlglot writes it) and list_distinct (NULLs dropped).
+    "CREATE OR REPLACE FUNCTION {schema}.sort_array(a anyarray) RETURNS anyarray "
+    "LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$ SELECT CASE WHEN a IS NULL THEN NULL "
+    "ELSE ARRAY(SELECT x FROM unnest(a) x ORDER BY x) END $$",
+    "CREATE OR REPLACE FUNCTION {schema}.list_distinct(a anyarray) RETURNS anyarray "
+    "LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$ SELECT CASE WHEN a IS NULL THEN NULL "
+    "ELSE ARRAY(SELECT DISTINCT x FROM unnest(a) x WHERE x IS NOT NULL) END $$",
+    # DuckDB's JSON functions take JSON text (a VARCHAR column): so do these.
+    "CREATE OR REPLACE FUNCTION {schema}.json_extract_path_text(j text, VARIADIC p text[]) RETURNS text "
+    "LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$ SELECT pg_catalog.json_extract_path_text(j::json, VARIADIC p) $$",
+    "CREATE OR REPLACE FUNCTION {schema}.json_extract_path(j text, VARIADIC p text[]) RETURNS json "
+    "LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$ SELECT pg_catalog.json_extract_path(j::json, VARIADIC p) $$",
+    # DuckDB's catalog of temporary and schema views and tables (what `relation_drop` asks).
+    *(
+        f"CREATE OR REPLACE FUNCTION {{schema}}.duckdb_{kind}s() "  # noqa: S608  (constants)
+        f"RETURNS TABLE ({kind}_name text, schema_name text, temporary boolean) "
+        "LANGUAGE sql STABLE AS $$ SELECT c.relname::text, n.nspname::text, n.oid = pg_my_temp_schema() "
+        "FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+        f"WHERE c.relkind IN ({rel}) AND (n.oid = pg_my_temp_schema() OR n.nspname = '{{schema}}') $$"
+        for kind, rel in (("view", "'v', 'm'"), ("table", "'r', 'p'"))
+    ),
 )
 
 
@@ -123,11 +217,23 @@ def to_postgres(sql: str) -> str:
     except sqlglot.errors.ParseError:
         return sql  # already PostgreSQL (ibis's compiled SQL, say): run it as written
     statements = []
-    for n, tree in enumerate(t for t in trees if t is not None):
+    for n, parsed in enumerate(t for t in trees if t is not None):
+        tree: Any = parsed
         # DuckDB lets a subquery in FROM go without a name; PostgreSQL does not.
         # Aggregates skip NULLs on PostgreSQL: IGNORE NULLS is implied (and refused).
         for node in list(tree.find_all(exp.IgnoreNulls)):
             node.replace(node.this)
+        for part in reversed(list(tree.find_all(exp.Year, exp.Month, exp.Day, exp.DateDiff))):  # inner first
+            part.replace(_pg_date_part(part, exp))
+        for select in reversed(list(tree.find_all(exp.Select))):  # inner first
+            _pg_group_by_all(select, exp)
+            done = _pg_qualify(select, exp)
+            tree = done if select is tree else tree
+        rewritten = (exp.RegexpExtract, exp.RegexpReplace, exp.RegexpLike, exp.RegexpILike, exp.RegexpSplit,
+                     exp.TryCast, exp.ArgMax, exp.ArgMin, exp.Anonymous, exp.GenerateSeries, exp.Cast,
+                     exp.List, exp.Trim, exp.Bracket, exp.Column)
+        for expr in reversed(list(tree.find_all(*rewritten))):  # inner first
+            _pg_rewrite(expr, exp)
         for i, sub in enumerate(tree.find_all(exp.Subquery)):
             if not sub.alias and isinstance(sub.parent, (exp.From, exp.Join)):
                 sub.set("alias", exp.TableAlias(this=exp.to_identifier(f"_q{n}_{i}")))
@@ -138,12 +244,209 @@ def to_postgres(sql: str) -> str:
     return re.sub(r"\bCREATE OR REPLACE (TEMPORARY )?TABLE (\w+)", r"DROP TABLE IF EXISTS \2; CREATE \1TABLE \2", out)
 
 
+def _pg_group_by_all(select: Any, exp: Any) -> None:
+    """GROUP BY ALL: by the position of every selected expression without an aggregate."""
+    group = select.args.get("group")
+    if group is None or not group.args.get("all"):
+        return
+    keys = [exp.Literal.number(i + 1) for i, p in enumerate(select.expressions)
+            if not any(isinstance(n, (exp.AggFunc, exp.Window)) for n in p.walk())]
+    select.set("group", exp.Group(expressions=keys) if keys else None)
+
+
+def _pg_qualify(select: Any, exp: Any) -> Any:
+    """SELECT ... QUALIFY cond as SELECT <its columns> FROM (SELECT ..., cond AS _uh_q) WHERE _uh_q.
+
+    sqlglot's own rewrite loses table-qualified columns (``v.x = max(v.x) OVER w``); this
+    one keeps the condition where it was written, with the select's aliases expanded
+    (DuckDB lets QUALIFY name them). Selects it cannot name every column of (``*``,
+    repeated names) are left to sqlglot.
+    """
+    qualify = select.args.get("qualify")
+    if qualify is None:
+        return select
+    names = [p.alias_or_name for p in select.expressions]
+    if (any(isinstance(p, exp.Star) or (isinstance(p, exp.Column) and isinstance(p.this, exp.Star))
+            for p in select.expressions)
+            or "" in names or len(set(names)) != len(names)):
+        return select
+    aliases = {p.alias: p.this for p in select.expressions if isinstance(p, exp.Alias)}
+    cond = qualify.this.copy()
+    for col in list(cond.find_all(exp.Column)):
+        if not col.table and col.name in aliases:
+            col.replace(exp.paren(aliases[col.name].copy()))
+    inner = select.copy()
+    inner.set("qualify", None)
+    with_, distinct = inner.args.get("with"), inner.args.get("distinct")
+    limit, offset = inner.args.get("limit"), inner.args.get("offset")
+    inner.set("with", None)
+    inner.set("distinct", None)
+    # ORDER BY stays inside, where its columns are (a filter over a subquery keeps its
+    # order on PostgreSQL); LIMIT and OFFSET apply after the filter.
+    inner.set("limit", None)
+    inner.set("offset", None)
+    inner.append("expressions", exp.alias_(cond, "_uh_q"))
+    outer = exp.select(*[exp.column(exp.to_identifier(n, quoted=not _IDENT.match(n)), table="_uh_q")
+                         for n in names]).from_(inner.subquery("_uh_q")).where(exp.column("_uh_q", table="_uh_q"))
+    if with_ is not None:
+        outer.set("with", with_)
+    if distinct is not None:
+        outer.set("distinct", distinct)
+    if limit is not None:
+        outer.set("limit", limit)
+    if offset is not None:
+        outer.set("offset", offset)
+    select.replace(outer)
+    return outer
+
+
+# Unicode category Zs: what DuckDB's trim, ltrim and rtrim remove.
+_SPACE_SEPARATORS = " \u00a0\u1680" + "".join(chr(c) for c in range(0x2000, 0x200B)) + "\u202f\u205f\u3000"
+_RE2_BOUNDARY = re.compile(r"(?<!\\)((?:\\\\)*)\\([bB])")
+
+
+def _pg_regex(node: Any, exp: Any) -> None:
+    """A literal RE2 pattern (DuckDB's) as a PostgreSQL one: the word boundary ``\\b`` is
+    ``\\y`` there (``\\b`` is a backspace), ``\\B`` is ``\\Y``."""
+    pattern = node.expression
+    if isinstance(pattern, exp.Literal) and pattern.is_string and "\\" in pattern.this:
+        fixed = _RE2_BOUNDARY.sub(lambda m: m.group(1) + ("\\y" if m.group(2) == "b" else "\\Y"), pattern.this)
+        if fixed != pattern.this:
+            pattern.replace(exp.Literal.string(fixed))
+
+
+def _pg_rewrite(node: Any, exp: Any) -> None:
+    """One DuckDB construct PostgreSQL lacks, rewritten in place (see `to_postgres`)."""
+    if isinstance(node, (exp.RegexpExtract, exp.RegexpReplace, exp.RegexpLike, exp.RegexpILike, exp.RegexpSplit)):
+        _pg_regex(node, exp)
+    elif isinstance(node, exp.TryCast):
+        # TRY_CAST(x AS T): NULL where the cast fails (`_uh_try_*` in `_PG_FUNCTIONS`).
+        name = _TRY_TYPE.get(node.to.this.name)
+        if name is not None:
+            node.replace(exp.Anonymous(this=f"_uh_try_{name}", expressions=[exp.cast(node.this.copy(), "TEXT")]))
+    elif isinstance(node, (exp.ArgMax, exp.ArgMin)):
+        # arg_max(x, by): x of the row with the largest `by`, rows with a NULL `by` skipped.
+        order = "DESC" if isinstance(node, exp.ArgMax) else "ASC"
+        x, by = node.this.sql(dialect="postgres"), node.expression.sql(dialect="postgres")
+        node.replace(_sqlglot_parse(
+            f"(ARRAY_AGG({x} ORDER BY {by} {order}) FILTER (WHERE ({by}) IS NOT NULL))[1]"))
+    elif isinstance(node, exp.Anonymous) and node.name.lower() == "hash" and len(node.expressions) > 1:
+        # hash(a, b, ...): one hash of the row of values.
+        row = exp.Anonymous(this="ROW", expressions=[e.copy() for e in node.expressions])
+        node.set("expressions", [row])
+    elif isinstance(node, exp.GenerateSeries) and node.args.get("is_end_exclusive"):
+        # DuckDB's range(a, b[, step]) stops before b; generate_series includes it.
+        step = node.args.get("step")
+        negative = step is not None and step.sql().lstrip("(").startswith("-")
+        if step is None or isinstance(step, (exp.Literal, exp.Neg)):
+            end = node.args["end"]
+            node.set("end", (exp.Add if negative else exp.Sub)(this=exp.paren(end.copy()),
+                                                                expression=exp.Literal.number(1)))
+            node.set("is_end_exclusive", False)
+    if isinstance(node, exp.GenerateSeries):
+        if not isinstance(node.parent, exp.Table):  # a list where DuckDB has a value
+            series = node.copy()
+            node.replace(exp.Array(expressions=[exp.select(series)]))
+        elif not node.parent.alias:  # DuckDB names range()'s column "range"
+            node.parent.set("alias", exp.TableAlias(this=exp.to_identifier("range"),
+                                                    columns=[exp.to_identifier("range")]))
+    elif isinstance(node, exp.Cast) and node.to.this in (exp.DataType.Type.BIGINT, exp.DataType.Type.INT):
+        # ('0x' || hex)::BIGINT: DuckDB reads hexadecimal text; PostgreSQL through bits.
+        inner = node.this.unnest() if isinstance(node.this, exp.Paren) else node.this
+        if (isinstance(inner, exp.DPipe) and isinstance(inner.this, exp.Literal)
+                and inner.this.is_string and inner.this.this.lower() == "0x"):
+            bits = 64 if node.to.this == exp.DataType.Type.BIGINT else 32
+            hexdigits = inner.expression.sql(dialect="postgres")
+            node.replace(_sqlglot_parse(
+                f"CAST(CAST(('x' || LPAD({hexdigits}, {bits // 4}, '0')) AS BIT({bits})) AS {node.to.sql('postgres')})"))
+    elif isinstance(node, exp.List) and len(node.expressions) == 1:
+        # The list() aggregate is array_agg.
+        node.replace(exp.ArrayAgg(this=node.expressions[0].copy()))
+    elif isinstance(node, exp.Trim) and node.args.get("expression") is None:
+        # DuckDB's trim() removes every Unicode space separator (a no-break space too);
+        # PostgreSQL's only the ASCII space.
+        node.set("expression", exp.Literal.string(_SPACE_SEPARATORS))
+    elif isinstance(node, exp.Bracket) and isinstance(node.this, exp.Func):
+        # f(x)[i]: PostgreSQL subscripts a function's result only in parentheses.
+        node.set("this", exp.paren(node.this.copy()))
+    elif isinstance(node, exp.Column) and node.name.lower() == "rowid" and not node.this.quoted:
+        # A row's identity within a statement.
+        node.set("this", exp.to_identifier("ctid"))
+
+
+def _sqlglot_parse(sql: str) -> Any:
+    import sqlglot
+
+    return sqlglot.parse_one(sql, read="postgres")
+
+
+def _pg_date_part(node: Any, exp: Any) -> Any:
+    """DuckDB's year()/month()/day() (BIGINT) and date_diff for year, month and day,
+    which counts the unit's boundaries crossed (date_diff('year', DATE '2000-12-31',
+    DATE '2001-01-01') is 1), where sqlglot's AGE() counts whole units."""
+
+    def part(unit: str, e: Any) -> Any:
+        return exp.Extract(this=exp.var(unit), expression=e.copy())
+
+    if not isinstance(node, exp.DateDiff):
+        return exp.cast(part(type(node).__name__.upper(), node.this), "BIGINT")
+    unit = (node.text("unit") or "DAY").upper()
+    end, start = node.this, node.expression
+    if unit in ("YEAR", "YEARS", "Y", "YR", "YRS"):
+        diff = exp.Sub(this=part("YEAR", end), expression=part("YEAR", start))
+    elif unit in ("MONTH", "MONTHS", "MON", "MONS"):
+        def months(e: Any) -> Any:
+            return exp.Add(this=exp.Mul(this=part("YEAR", e), expression=exp.Literal.number(12)),
+                           expression=part("MONTH", e))
+        diff = exp.Sub(this=exp.paren(months(end)), expression=exp.paren(months(start)))
+    elif unit in ("DAY", "DAYS", "D"):
+        diff = exp.Sub(this=exp.cast(end.copy(), "DATE"), expression=exp.cast(start.copy(), "DATE"))
+    else:
+        return node
+    return exp.cast(exp.paren(diff), "BIGINT")
+
+
 _NAMED = re.compile(r"\$([A-Za-z_]\w*)")
+_DROP_FIRST = re.compile(r"(DROP TABLE IF EXISTS \w+); ")
 
 
 def _with_placeholders(sql: str) -> str:
     # With parameters psycopg reads every % as a placeholder: a literal one is %%.
-    return sql.replace("%", "%%").replace("%%s", "%s")
+    # sqlglot writes DuckDB's $name as %(name)s.
+    return re.sub(r"%%\((\w+)\)s", r"%(\1)s", sql.replace("%", "%%").replace("%%s", "%s"))
+
+
+_PLACEHOLDER = re.compile(r"%%|%s|%\((\w+)\)s")
+
+
+def _is_text_list(v: Any) -> bool:
+    return isinstance(v, (list, tuple)) and any(isinstance(x, str) for x in v)
+
+
+def _text_lists_binary(sql: str, parameters: Sequence[Any] | Mapping[str, Any]) -> str:
+    """Bind lists of strings in binary (``%b``): psycopg then sends them as ``text[]``, where
+    in text format their type is left unknown (``unnest(?)`` would be ambiguous)."""
+    if isinstance(parameters, Mapping):
+        names = {k for k, v in parameters.items() if _is_text_list(v)}
+        positions: set[int] = set()
+    else:
+        names = set()
+        positions = {i for i, v in enumerate(parameters) if _is_text_list(v)}
+    if not names and not positions:
+        return sql
+    count = 0
+
+    def one(m: re.Match[str]) -> str:
+        nonlocal count
+        placeholder = m.group(0)
+        if placeholder == "%s":
+            count += 1
+            return "%b" if count - 1 in positions else placeholder
+        if m.group(1) in names:
+            return f"%({m.group(1)})b"
+        return placeholder
+
+    return _PLACEHOLDER.sub(one, sql)
 
 
 def _pg_type(t: pa.DataType) -> str:
@@ -188,8 +491,9 @@ def _copy_text(table: pa.Table) -> bytes:
     assert isinstance(frame, pl.DataFrame)
 
     def esc(e: pl.Expr) -> pl.Expr:
-        return (e.str.replace_all("\\", "\\\\", literal=True).str.replace_all("\t", "\\t", literal=True)
-                .str.replace_all("\n", "\\n", literal=True).str.replace_all("\r", "\\r", literal=True))
+        # PostgreSQL text cannot hold NUL characters (DuckDB's VARCHAR can): they are dropped.
+        return (e.str.replace_all("\x00", "", literal=True).str.replace_all("\\", "\\\\", literal=True)
+                .str.replace_all("\t", "\\t", literal=True).str.replace_all("\n", "\\n", literal=True).str.replace_all("\r", "\\r", literal=True))
 
     cols = []
     for name, dtype in frame.schema.items():
@@ -233,13 +537,20 @@ class PostgresCursor:
         self._cur: Any = None
 
     def execute(self, sql: str, parameters: Sequence[Any] | Mapping[str, Any] | None = None) -> PostgresCursor:
+        pg = to_postgres(sql)
         if parameters is None:
-            self._cur = self.con.execute(to_postgres(sql))
-        elif isinstance(parameters, Mapping):  # DuckDB's $name parameters
-            named = _NAMED.sub(r"%(\1)s", _with_placeholders(to_postgres(sql)))
-            self._cur = self.con.execute(named, dict(parameters))
+            self._cur = self.con.execute(pg)
+            return self
+        # CREATE OR REPLACE TABLE became DROP; CREATE: a statement with parameters must be one.
+        drop = _DROP_FIRST.match(pg)
+        if drop:
+            self.con.execute(drop.group(1))
+            pg = pg[drop.end():]
+        if isinstance(parameters, Mapping):  # DuckDB's $name parameters
+            named = _NAMED.sub(r"%(\1)s", _with_placeholders(pg))
+            self._cur = self.con.execute(_text_lists_binary(named, parameters), dict(parameters))
         else:
-            self._cur = self.con.execute(_with_placeholders(to_postgres(sql)), list(parameters))
+            self._cur = self.con.execute(_text_lists_binary(_with_placeholders(pg), parameters), list(parameters))
         return self
 
     def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> PostgresCursor:
@@ -248,10 +559,17 @@ class PostgresCursor:
         self._cur = cur
         return self
 
+    def _no_records(self) -> bool:
+        return self._cur.description is None
+
     def fetchall(self) -> list[tuple[Any, ...]]:
+        if self._no_records():  # INSERT/UPDATE/DELETE: DuckDB returns the row count as a row
+            return [(self._cur.rowcount,)] if self._cur.rowcount >= 0 else []
         return list(self._cur.fetchall())
 
     def fetchone(self) -> tuple[Any, ...] | None:
+        if self._no_records():
+            return (self._cur.rowcount,) if self._cur.rowcount >= 0 else None
         row = self._cur.fetchone()
         return None if row is None else tuple(row)
 
@@ -289,6 +607,9 @@ class PostgresCursor:
         if table.num_rows:
             with self.con.cursor().copy(f"COPY {name} FROM STDIN") as copy:
                 copy.write(_copy_text(table))
+            # Autovacuum never analyzes temporary tables: without statistics the planner
+            # takes a file of a million rows for one row.
+            self.con.execute(f"ANALYZE {name}")
         return self
 
     def unregister(self, name: str) -> PostgresCursor:
@@ -297,6 +618,12 @@ class PostgresCursor:
 
     def close(self) -> None:
         self.con.close()
+
+
+def is_postgres(cur: Any) -> bool:
+    """Whether a warehouse cursor is on PostgreSQL (for the few steps that must differ:
+    file parsing runs on a scratch DuckDB there, see `unionhall.elections.files`)."""
+    return isinstance(cur, PostgresCursor)
 
 
 def postgres_connect(url: WarehouseURL) -> Any:
@@ -485,7 +812,7 @@ def spark_open_snapshot(directory: Path) -> None:
 
 __all__ = [
     "DUCKDB", "POSTGRES", "SPARK", "MigrationBackend", "PostgresCursor", "SparkCursor", "WarehouseURL",
-    "parse_warehouse_url", "postgres_connect", "postgres_drop_schema", "postgres_prepare", "spark_backend",
+    "is_postgres", "parse_warehouse_url", "postgres_connect", "postgres_drop_schema", "postgres_prepare", "spark_backend",
     "spark_open_snapshot", "spark_session", "spark_take_snapshot", "stop_spark", "to_postgres",
 ]
 
@@ -503,6 +830,8 @@ def postgres_copy_schema(source: WarehouseURL, target: WarehouseURL) -> None:
             for t in tables:
                 con.execute(f'CREATE TABLE {target.schema}."{t}" (LIKE {source.schema}."{t}" INCLUDING ALL)')
                 con.execute(f'INSERT INTO {target.schema}."{t}" SELECT * FROM {source.schema}."{t}"')  # noqa: S608  (catalog names)
+        for t in tables:  # statistics now: autovacuum gets to a new schema only later
+            con.execute(f'ANALYZE {target.schema}."{t}"')
         postgres_prepare(con, target)
     finally:
         con.close()
