@@ -26,6 +26,7 @@ import duckdb
 
 from unionhall.elections.nc_layout import absentee_layout, ncvhis_layout, ncvoter_layout
 from unionhall.errors import UserError
+from unionhall.warehouse.backends import is_postgres
 
 CHUNK = 8 << 20
 
@@ -256,7 +257,11 @@ IMPORT_MEMORY_LIMIT = "2GB"
 
 @contextmanager
 def memory_cap(cur: duckdb.DuckDBPyConnection, limit: str = IMPORT_MEMORY_LIMIT) -> Iterator[None]:
-    """Lower DuckDB's memory limit to `limit` for the block (never raise it)."""
+    """Lower DuckDB's memory limit to `limit` for the block (never raise it). A DuckDB
+    setting: nothing on a PostgreSQL warehouse."""
+    if is_postgres(cur):
+        yield
+        return
     row = cur.execute("SELECT current_setting('memory_limit')").fetchone()
     before = str(row[0]) if row else ""
     cur.execute(f"SET memory_limit = '{limit}'")  # constant, not user input
@@ -386,7 +391,17 @@ def stage_csv(
     of every column: every column is still read and checked, so rejects are the same.
     With `project` or `check_padding`, `Staged.padded` says which columns need trimming
     (checked while reading, where the values are at hand).
+
+    On a PostgreSQL warehouse the file is read the same way by a scratch in-memory DuckDB,
+    and the staged rows (`_line` and all) are copied into a PostgreSQL temp table `table`;
+    with `project`, every row in full goes to `raw_table` too (`staged_rows_sql`), since
+    PostgreSQL cannot read the file a second time.
     """
+    if is_postgres(cur):
+        return _stage_csv_via_duckdb(
+            cur, info=info, utf8_path=utf8_path, table=table, columns=columns, delimiter=delimiter,
+            project=project, check_padding=check_padding,
+        )
     raw = f"{table}_csv"
     cur.execute(f"DROP VIEW IF EXISTS {table}")
     for t in (raw, "_el_rej_errors", "_el_rej_scans"):
@@ -478,6 +493,38 @@ def stage_csv(
     )
 
 
+def _stage_csv_via_duckdb(
+    cur: Any, *, info: FileInfo, utf8_path: Path, table: str, columns: list[str], delimiter: str,
+    project: str | None, check_padding: bool,
+) -> Staged:
+    scratch = duckdb.connect()
+    try:
+        staged = stage_csv(
+            scratch, info=info, utf8_path=utf8_path, table=table, columns=columns, delimiter=delimiter,
+            project=project, check_padding=check_padding,
+        )
+        if project is None:
+            staged_padded(scratch, staged)  # the raw table is here, not on PostgreSQL
+        cur.register(table, scratch.execute(f"SELECT * FROM {table}").fetch_arrow_table())  # noqa: S608
+        if project is not None:
+            rows = scratch.execute(
+                f"SELECT * FROM {csv_rows_sql(columns, numbered=True)}",  # noqa: S608
+                {"path": str(utf8_path), "delim": delimiter},
+            ).fetch_arrow_table()
+            cur.register(staged.raw_table, rows)
+        return staged
+    finally:
+        scratch.close()
+
+
+def staged_rows_sql(cur: Any, staged: Staged, *, numbered: bool = False) -> str:
+    """`csv_rows_sql` of a staged file: a second read of the file on DuckDB; on PostgreSQL
+    the rows `stage_csv` kept in `raw_table` (staged with `project`; `_k` always there)."""
+    if is_postgres(cur):
+        return f"(SELECT * FROM {staged.raw_table})"  # noqa: S608
+    return csv_rows_sql(staged.columns, numbered=numbered)
+
+
 _MASK_BITS = 62
 
 
@@ -523,8 +570,8 @@ def _line_sql(k: str, skipped: list[int]) -> str:
 
 
 def staged_drop(cur: duckdb.DuckDBPyConnection, staged: Staged) -> None:
-    """Drop a staged file's temp view and table."""
-    cur.execute(f"DROP VIEW IF EXISTS {staged.table}")
+    """Drop a staged file's temp view and table (both tables on PostgreSQL)."""
+    relation_drop(cur, staged.table)
     cur.execute(f"DROP TABLE IF EXISTS {staged.raw_table}")
     cur.execute("DROP TABLE IF EXISTS _el_skip")
 

@@ -16,7 +16,6 @@ from unionhall.elections.files import (
     FileInfo,
     Staged,
     check_not_utf16,
-    csv_rows_sql,
     file_check,
     file_fingerprint,
     is_utf8,
@@ -25,6 +24,7 @@ from unionhall.elections.files import (
     split_header,
     stage_csv,
     staged_drop,
+    staged_rows_sql,
     utf8_copy,
     wrong_layout_error,
 )
@@ -130,7 +130,7 @@ def vote_history_import(
         drops = _quarantine(cur, load_id, rec, staged=staged, header=header, params=params)
         _flag(cur, load_id, rec, drops=drops)
         say(65, "comparing with the history already loaded")
-        _apply(cur, load_id, rec, header=header, params=params, drops=drops, expected=staged.accepted - drops,
+        _apply(cur, load_id, rec, staged=staged, header=header, params=params, drops=drops, expected=staged.accepted - drops,
                padded=staged.padded)
         staged_drop(cur, staged)
     say(85, "computing participation")
@@ -143,9 +143,9 @@ def vote_history_import(
     return rec
 
 
-def _rows(header: list[str], *, numbered: bool) -> str:
+def _rows(cur: duckdb.DuckDBPyConnection, staged: Staged, *, numbered: bool) -> str:
     """The file's accepted rows (binds $path and $delim); `numbered` adds `_k`."""
-    return csv_rows_sql(header, numbered=numbered)
+    return staged_rows_sql(cur, staged, numbered=numbered)
 
 
 def _text(col: str, have: set[str], padded: frozenset[str] | None = None) -> str:
@@ -269,7 +269,7 @@ def _quarantine(
         return 0
     cur.executemany("INSERT INTO _el_hdrop VALUES (?, ?)", [(staged.row_index(n), n) for n in lines])
     # The dropped rows in full, picked out of a second read, for the quarantine's raw values.
-    rows = f"(SELECT r.*, d._line FROM {_rows(header, numbered=True)} r JOIN _el_hdrop d USING (_k))"  # noqa: S608
+    rows = f"(SELECT r.*, d._line FROM {_rows(cur, staged, numbered=True)} r JOIN _el_hdrop d USING (_k))"  # noqa: S608
     cur.execute("DROP TABLE IF EXISTS _el_hq")
     cur.execute(f"CREATE TEMP TABLE _el_hq AS {_normalized_sql(rows, set(header), keep='_line')}", params)
     quarantine_from(
@@ -313,11 +313,12 @@ def _flag(cur: duckdb.DuckDBPyConnection, load_id: int, rec: Reconciliation, *, 
 
 def _apply(
     cur: duckdb.DuckDBPyConnection, load_id: int, rec: Reconciliation, *,
-    header: list[str], params: dict[str, str], drops: int, expected: int, padded: frozenset[str] | None,
+    staged: Staged, header: list[str], params: dict[str, str], drops: int, expected: int,
+    padded: frozenset[str] | None,
 ) -> None:
     """Write the file's rows (all but the quarantined ones) into `vote_history`."""
     cols = ", ".join(_COLUMNS)
-    rows = _rows(header, numbered=drops > 0)
+    rows = _rows(cur, staged, numbered=drops > 0)
     if drops:
         rows = f"(SELECT * FROM {rows} WHERE _k NOT IN (SELECT _k FROM _el_hdrop))"  # noqa: S608
     normalized = _normalized_sql(rows, set(header), padded=padded)

@@ -219,19 +219,28 @@ def flags_from(
     """
     if not checks:
         return 0
-    items = ", ".join(
-        f"CASE WHEN {c.where} THEN {{'c': '{c.column}', 'v': CAST({c.value_sql or c.column} AS VARCHAR), "
-        f"'r': '{c.reason.replace(chr(39), chr(39) * 2)}'}} END"
-        for c in checks
-    )
+
+    # One row per (row, check) that fires: each matching row is paired with every check
+    # number and kept where that check holds (SQL both engines run alike).
+    def case(values: list[str]) -> str:
+        return "CASE c.i " + " ".join(f"WHEN {i} THEN {v}" for i, v in enumerate(values)) + " END"
+
+    def lit(text: str) -> str:
+        return "'" + text.replace("'", "''") + "'"
+
     any_check = " OR ".join(f"({c.where})" for c in checks)
+    numbers = ", ".join(f"({i})" for i in range(len(checks)))
     cur.execute("DROP TABLE IF EXISTS _el_flags")
     cur.execute(
         f"""
         CREATE TEMP TABLE _el_flags AS
-        SELECT _line, f.c AS column_name, f.v AS value, f.r AS reason
-        FROM (SELECT _line, unnest(list_filter([{items}], x -> x IS NOT NULL)) AS f
-              FROM {table} WHERE {any_check})
+        SELECT _line, column_name, value, reason FROM (
+          SELECT t._line, c.i AS _check, {case([lit(c.column) for c in checks])} AS column_name,
+                 {case([f"CAST({c.value_sql or c.column} AS VARCHAR)" for c in checks])} AS value,
+                 {case([lit(c.reason) for c in checks])} AS reason,
+                 {case([f"coalesce({c.where}, false)" for c in checks])} AS hit
+          FROM (SELECT * FROM {table} WHERE {any_check}) t CROSS JOIN (VALUES {numbers}) c(i)
+        ) f WHERE hit ORDER BY _line, _check
         """,  # noqa: S608  (internal SQL fragments; values bound)
         params or {},
     )

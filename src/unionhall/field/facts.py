@@ -104,8 +104,8 @@ def person_facts_refresh(cur: duckdb.DuckDBPyConnection, *, today: dt.date | Non
           ballot_chase = b.requested_not_returned, needs_cure = b.needs_cure,
           door_key = d.door_key, house_number = d.house_number, street = d.street, unit = d.unit,
           lat = pt.lat, lon = pt.lon,
-          walkable = d.house_number IS NOT NULL AND d.street IS NOT NULL
-                     AND NOT regexp_matches(upper(coalesce(person.addr_line1, '')), '{NOT_WALKABLE_RE}'),
+          walkable = (d.house_number IS NOT NULL AND d.street IS NOT NULL
+                      AND NOT regexp_matches(upper(coalesce(person.addr_line1, '')), '{NOT_WALKABLE_RE}')),
           facts_at = $now
         FROM _facts_door d
         LEFT JOIN _facts_reg r ON r.person_id = d.person_id
