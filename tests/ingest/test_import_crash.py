@@ -14,7 +14,10 @@ import time
 from pathlib import Path
 
 import duckdb
+from tests.backends import ENGINE
 from tests.conftest import run_cli
+
+from unionhall.warehouse.backends import parse_warehouse_url, postgres_connect
 
 ROWS = 120_000
 
@@ -41,10 +44,19 @@ def _job_progress(db: Path) -> tuple[str, int] | None:
 
 
 def _members(data: Path) -> tuple[int, int]:
-    with duckdb.connect(str(data / "warehouse.duckdb"), read_only=True) as con:
-        row = con.execute(
-            "SELECT count(*) FILTER (WHERE status='active'), count(*) FROM member_record WHERE source='crash-test'"
-        ).fetchone()
+    """(active, all) member records of the source, read from outside the CLI processes: the
+    DuckDB file read-only, or the PostgreSQL warehouse they share (tests/backends.py)."""
+    sql = "SELECT count(*) FILTER (WHERE status='active'), count(*) FROM member_record WHERE source='crash-test'"
+    if ENGINE == "postgres":
+        url = parse_warehouse_url(os.environ["UNIONHALL_WAREHOUSE_URL"])
+        pg = postgres_connect(url)
+        try:
+            row = pg.execute(sql).fetchone()
+        finally:
+            pg.close()
+    else:
+        with duckdb.connect(str(data / "warehouse.duckdb"), read_only=True) as con:
+            row = con.execute(sql).fetchone()
     assert row is not None
     return int(row[0]), int(row[1])
 
@@ -52,6 +64,10 @@ def _members(data: Path) -> tuple[int, int]:
 def test_sigkill_mid_import_keeps_previous_snapshot(tmp_path: Path) -> None:
     data = tmp_path / "data"
     env = {"UNIONHALL_DATA_DIR": str(data)}
+    if ENGINE == "postgres":
+        # No process owns a PostgreSQL warehouse, so a killed worker's job is failed once its
+        # heartbeat is stale (docs/jobs.md), not at the next start: a short timeout here.
+        env["UNIONHALL_JOB_HEARTBEAT_TIMEOUT"] = "3"
     assert run_cli("migrate", env=env).returncode == 0
     first = run_cli("import", "members", str(_write(tmp_path / "v1.csv", 500)), "--affiliate", "Crash Test",
                     "--json", env=env)

@@ -32,6 +32,7 @@ from unionhall.ingest.pipeline import standardize_source
 from unionhall.ingest.readers import SourceReader, open_source
 from unionhall.ingest.schema import MEMBER_COLUMNS
 from unionhall.jobs.runner import JobContext
+from unionhall.warehouse.backends import is_postgres
 
 BATCH_ROWS = 50_000
 _ROW_GROUP = 122_880  # DuckDB's rows per row group
@@ -199,7 +200,8 @@ class _SnapshotLoader:
         # Write each full row group to the database file as soon as it is complete (the
         # default buffers five), so compression overlaps the standardization of the next
         # batches instead of all landing in the commit.
-        cur.execute("SET SESSION write_buffer_row_group_count = 1")
+        if not is_postgres(cur):  # a DuckDB setting
+            cur.execute("SET SESSION write_buffer_row_group_count = 1")
         cur.execute(
             f"CREATE TEMP TABLE {self.prev} AS SELECT member_key, status, row_hash, first_import_id "
             "FROM member_record WHERE source = ?",
@@ -424,8 +426,11 @@ def _writer_threads(cur: duckdb.DuckDBPyConnection) -> Iterator[None]:
     DuckDB using every core as well only makes the two fight and, on two cores, burns
     about half again as much CPU in total. `threads` is a database-wide setting, so it
     is set and restored on a cursor of its own (the job's may hold an aborted
-    transaction by then).
+    transaction by then). A DuckDB setting: nothing on a PostgreSQL warehouse.
     """
+    if is_postgres(cur):
+        yield
+        return
     with contextlib.closing(cur.cursor()) as own:
         row = own.execute("SELECT current_setting('threads')").fetchone()
         assert row is not None
