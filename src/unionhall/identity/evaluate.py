@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 _TRUTH = """
-truth AS (SELECT * FROM read_parquet('{truth}') WHERE record_kind = 'member'),
+truth AS (SELECT * FROM _id_truth WHERE record_kind = 'member'),
 """
 
 EVAL_SQL = "WITH" + _TRUTH + """
@@ -40,7 +40,7 @@ SELECT l.predicted, l.correct, l.actual,
        (SELECT count(*) FROM pairs WHERE same_pred AND same_true),
        (SELECT count(*) FROM pairs WHERE same_true)
 FROM links l
-"""  # noqa: S608  (constant SQL; the truth path is quoted where it is filled in)
+"""  # noqa: S608  (constant SQL)
 
 # Exact keys: a member links to the one voter with the same first name, last name and
 # birth year (the NC file has the year only; a key shared by two voters links nobody);
@@ -101,18 +101,24 @@ def _figures(row: Any) -> dict[str, float]:
     }
 
 
-def _truth(state: Path | str) -> str:
-    path = Path(state) / "truth" / "member_records.parquet"
-    return str(path).replace("'", "''")
+def _with_truth(warehouse: Any, state: Path | str, sql: str) -> Any:
+    """The row of `sql` with the truth file as table ``_id_truth`` (registered from Arrow,
+    so on either warehouse engine)."""
+    import pyarrow.parquet as pq
+
+    cur = warehouse.cursor()
+    cur.register("_id_truth", pq.read_table(Path(state) / "truth" / "member_records.parquet"))
+    try:
+        return cur.execute(sql).fetchone()
+    finally:
+        cur.unregister("_id_truth")
 
 
 def evaluate(warehouse: Any, state: Path | str) -> dict[str, float]:
     """Identity's member -> voter links and cross-affiliate person pairs against truth."""
-    row = warehouse.cursor().execute(EVAL_SQL.format(truth=_truth(state))).fetchone()
-    return _figures(row)
+    return _figures(_with_truth(warehouse, state, EVAL_SQL))
 
 
 def evaluate_exact_key_baseline(warehouse: Any, state: Path | str) -> dict[str, float]:
     """The same figures for exact-key matching of the same imported records."""
-    row = warehouse.cursor().execute(BASELINE_SQL.format(truth=_truth(state))).fetchone()
-    return _figures(row)
+    return _figures(_with_truth(warehouse, state, BASELINE_SQL))

@@ -14,6 +14,13 @@ from unionhall.access.scope import DATA_ROLES
 from unionhall.access.services import usage_record
 from unionhall.warehouse import Warehouse, get_warehouse
 
+
+@ibis.udf.scalar.builtin
+def md5(value: str) -> str:  # type: ignore[empty-body]
+    """The engine's own md5 (hex text): DuckDB and PostgreSQL both have it, where ibis
+    compiles `hexdigest` for DuckDB only."""
+
+
 # -- pages ------------------------------------------------------------------------------
 
 REVIEW_PAGE = 200
@@ -167,7 +174,7 @@ def pair_detail(*, user: Any, token: str, warehouse: Warehouse | None = None) ->
     """One scored pair (by its token) whose two records the user may see: both records
     side by side and the evidence. None alike for a missing pair and one out of scope."""
     p = identity_pairs(user=user, warehouse=warehouse)
-    found = p.filter(p.key_l.concat(chr(31), p.key_r).hexdigest("md5").substr(0, 20) == token).limit(1)
+    found = p.filter(md5(p.key_l.concat(chr(31), p.key_r)).substr(0, 20) == token).limit(1)
     rows = found.to_pyarrow().to_pylist()
     if not rows:
         return None

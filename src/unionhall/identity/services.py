@@ -394,7 +394,7 @@ def _assign(warehouse: Warehouse, decisions: _Decisions, run_id: int) -> dict[st
             method = "new"
         records.append((key, r[1], r[2], pid, ncid, p, w, method, r[4], r[5]))
     cur.execute("DELETE FROM identity_record WHERE source_kind = 'member' AND (source_name, record_key) IN "
-                "(SELECT (source_name, member_key) FROM _id_members)")
+                "(SELECT source_name, member_key FROM _id_members)")
     table = pa.table({
         "source_name": [x[1] for x in records], "record_key": [x[2] for x in records],
         "person_id": pa.array([x[3] for x in records], pa.int64()),
@@ -576,7 +576,11 @@ def _golden_records(warehouse: Warehouse, *, only_touched: bool = False) -> None
                u.as_of,
                CASE WHEN k.rank = 0 THEN 'preferred source' ELSE 'fallback source' END
                  || ', newest record' AS rule
-        FROM (UNPIVOT _id_cand ON {", ".join(fields)} INTO NAME field VALUE value) u
+        FROM (SELECT * FROM (
+                SELECT c.person_id, c.source_kind, c.source_name, c.record_key, c.import_id, c.as_of, f.field,
+                       CASE f.field {" ".join(f"WHEN '{f}' THEN c.{f}" for f in fields)} END AS value
+                FROM _id_cand c CROSS JOIN (VALUES {", ".join(f"('{f}')" for f in fields)}) f(field)
+              ) x WHERE value IS NOT NULL) u
         JOIN (VALUES {ranks}) k(field, kind, rank) ON k.field = u.field AND k.kind = u.source_kind
         QUALIFY row_number() OVER (PARTITION BY u.person_id, u.field
                                    ORDER BY k.rank, u.as_of DESC NULLS LAST, u.import_id DESC NULLS LAST,
@@ -609,9 +613,9 @@ def _memberships(warehouse: Warehouse) -> None:
         """
         CREATE OR REPLACE TEMP TABLE _id_members AS
         SELECT r.person_id,
-               list_sort(list_distinct(list(r.source_name))) AS sources,
-               list_sort(list_distinct(list(r.source_name || ':' || m.local)
-                         FILTER (WHERE coalesce(m.local, '') <> ''))) AS locals
+               array_agg(DISTINCT r.source_name ORDER BY r.source_name) AS sources,
+               array_agg(DISTINCT r.source_name || ':' || m.local ORDER BY r.source_name || ':' || m.local)
+                 FILTER (WHERE coalesce(m.local, '') <> '') AS locals
         FROM identity_record r
         JOIN member_record m ON m.source = r.source_name AND m.member_key = r.record_key
         WHERE r.source_kind = 'member' AND m.status = 'active'
