@@ -3,7 +3,7 @@ PostgreSQL and Spark in local mode (issue 14).
 
     .venv/bin/python bench/bench_backends.py [--persons 1000000] [--voters 1000000]
         [--members 5000] [--repeat 5] [--postgres-url postgresql://postgres@127.0.0.1:5432/test]
-        [--skip lists|identity]
+        [--skip lists|identity] [--engines duckdb,postgres,spark]
 
 1. **List counts** over 1,000,000 golden records (bench_lists.py's persons, scope and
    5-filter list): loaded into a DuckDB warehouse, copied into a PostgreSQL schema with
@@ -48,7 +48,10 @@ def main() -> int:
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--postgres-url", default="postgresql://postgres@127.0.0.1:5432/test")
     parser.add_argument("--skip", choices=["lists", "identity"], action="append", default=[])
+    parser.add_argument("--engines", default=",".join(ENGINES),
+                        help="Engines to compare (DuckDB, the baseline, always runs).")
     args = parser.parse_args()
+    args.engines = ("duckdb", *(e for e in args.engines.split(",") if e in ENGINES and e != "duckdb"))
     work = scratch_dir("uh-bench-backends-")
     os.environ["UNIONHALL_DATA_DIR"] = str(work / "data")
     os.environ.pop("DATABASE_URL", None)
@@ -90,15 +93,18 @@ def _lists(args: argparse.Namespace, work: Path, pg_schema: Any) -> None:
     t = time.perf_counter()
     load_persons(duck, args.persons)
     print(f"\n1. list counts over {args.persons:,} persons (DuckDB load {time.perf_counter() - t:.1f} s)")
-    t = time.perf_counter()
-    pg = Warehouse(pg_schema("lists"))
-    copied = copy_warehouse(duck, pg)
-    print(f"   copied to PostgreSQL: {copied.total:,} rows in {time.perf_counter() - t:.1f} s")
-    t = time.perf_counter()
-    duck.snapshot_for_spark(work / "spark")
-    spark = Warehouse(f"spark:///{work / 'spark'}")
-    print(f"   Spark snapshot written and opened in {time.perf_counter() - t:.1f} s")
-    whs = {"duckdb": duck, "postgres": pg, "spark": spark}
+    whs = {"duckdb": duck}
+    if "postgres" in args.engines:
+        t = time.perf_counter()
+        whs["postgres"] = Warehouse(pg_schema("lists"))
+        copied = copy_warehouse(duck, whs["postgres"])
+        print(f"   copied to PostgreSQL: {copied.total:,} rows in {time.perf_counter() - t:.1f} s")
+    if "spark" in args.engines:
+        t = time.perf_counter()
+        duck.snapshot_for_spark(work / "spark")
+        whs["spark"] = Warehouse(f"spark:///{work / 'spark'}")
+        print(f"   Spark snapshot written and opened in {time.perf_counter() - t:.1f} s")
+    engines = tuple(whs)
     user = clc_organizer()
     definition = ListDefinition(counties=("WAKE", "DURHAM"), parties=("DEM", "UNA"), age_min=25, age_max=64,
                                 generals_voted_min=2, walkable_only=True)
@@ -110,17 +116,17 @@ def _lists(args: argparse.Namespace, work: Path, pg_schema: Any) -> None:
         first[name] = time.perf_counter() - t
     wall: dict[str, list[float]] = {k: [] for k in whs}
     for i in range(args.repeat):
-        for name in (ENGINES if i % 2 == 0 else tuple(reversed(ENGINES))):
+        for name in (engines if i % 2 == 0 else tuple(reversed(engines))):
             t = time.perf_counter()
             got = list_counts(user=user, definition=definition, warehouse=whs[name])
             wall[name].append(time.perf_counter() - t)
             assert got == counts[name]
     med = {k: statistics.median(v) * 1000 for k, v in wall.items()}
     c = counts["duckdb"]
-    same = all(counts[e] == c for e in ENGINES)
+    same = all(counts[e] == c for e in engines)
     print(f"   counts: {c.people:,} people, {c.households:,} households, {c.doors:,} doors, "
-          f"{c.with_phone:,} with a phone — equal on all three engines: {'yes' if same else 'NO'}")
-    for name in ENGINES:
+          f"{c.with_phone:,} with a phone — equal on every engine: {'yes' if same else 'NO'}")
+    for name in engines:
         print(f"   {name:<9} median {med[name]:9.1f} ms  (first request {first[name] * 1000:8.1f} ms)  "
               f"ratio to DuckDB {med[name] / med['duckdb']:7.2f}")
     if not same:
@@ -170,7 +176,7 @@ def _identity(args: argparse.Namespace, work: Path, pg_schema: Any) -> None:
     secs: dict[str, float] = {}
     pairs: dict[str, dict[tuple[str, str], float]] = {}
     detail: dict[str, dict[str, float]] = {}
-    for name in ENGINES:
+    for name in args.engines:
         t = time.perf_counter()
         pred = model.predict(kind="member_voter", members=members, voters=voters, saved_model=str(saved[0]),
                              min_probability=0.5, engine=name,
@@ -181,7 +187,7 @@ def _identity(args: argparse.Namespace, work: Path, pg_schema: Any) -> None:
         pairs[name] = dict(zip(zip(tbl.column("key_l").to_pylist(), tbl.column("key_r").to_pylist(), strict=True),
                                tbl.column("match_probability").to_pylist(), strict=True))
     ref = pairs["duckdb"]
-    for name in ENGINES:
+    for name in args.engines:
         got = pairs[name]
         diff = max((abs(got[k] - ref[k]) for k in ref.keys() & got.keys()), default=0.0)
         same = got.keys() == ref.keys()
