@@ -16,7 +16,12 @@ system jobs is written in DuckDB's dialect. This module holds everything else:
   (the same gateway expression), identity through Splink's Spark backend
   (`unionhall.identity.engines`).
 
-Nothing outside this module branches on the engine.
+Nothing outside this module branches on the engine, but for the few steps that cannot be
+the same SQL, which ask `is_postgres(cursor)`: files are parsed by DuckDB's CSV reader
+(its rejects give the row and column of every bad line), on a scratch in-memory DuckDB
+when the warehouse is PostgreSQL, whose staged rows are then copied in by `register`
+(`unionhall.elections.files.stage_csv`); and DuckDB's own settings (memory limit,
+threads, row-group buffering) are left alone there.
 """
 
 from __future__ import annotations
