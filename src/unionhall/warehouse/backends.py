@@ -109,9 +109,14 @@ _TRY_TYPE = {
 
 # DuckDB functions the system jobs use that PostgreSQL lacks, created in each schema.
 _PG_FUNCTIONS = (
-    # DuckDB's hash() is a 64-bit hash used only to bucket and sample; any stable one will do.
-    "CREATE OR REPLACE FUNCTION {schema}.hash(v anyelement) RETURNS bigint "
-    "LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$ SELECT hashtextextended(v::text, 0) $$",
+    # DuckDB's hash() is an unsigned 64-bit hash (UBIGINT: row hashes are stored, and copied
+    # between engines); any stable one will do: PostgreSQL's, shifted into 0 .. 2^64 - 1.
+    # (An earlier version returned a signed bigint; its return type cannot be replaced.)
+    "DO $$ BEGIN IF (SELECT prorettype = 'bigint'::regtype FROM pg_proc "
+    "WHERE oid = to_regprocedure('{schema}.hash(anyelement)')) THEN DROP FUNCTION {schema}.hash(anyelement); "
+    "END IF; END $$",
+    "CREATE OR REPLACE FUNCTION {schema}.hash(v anyelement) RETURNS numeric "
+    "LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$ SELECT hashtextextended(v::text, 0)::numeric + 9223372036854775808 $$",
     # any_value (PostgreSQL 16 has it; 15 does not): the first non-NULL value.
     "CREATE OR REPLACE FUNCTION {schema}._uh_first(a anyelement, b anyelement) RETURNS anyelement "
     "LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$ SELECT coalesce(a, b) $$",
