@@ -247,3 +247,23 @@ def test_engine_choice(monkeypatch: pytest.MonkeyPatch) -> None:
     assert engines.postgres_url() == "postgresql://u@h:5432/wh?schema=s"
     monkeypatch.setenv(engines.POSTGRES_URL_ENV, "postgresql+psycopg://u@h/m")
     assert engines.postgres_url() == "postgresql://u@h/m"
+
+
+@pytest.mark.warehouse_postgres
+@pytest.mark.skipif(not _pg_reachable(), reason=f"PostgreSQL unreachable at {PG_URL}")
+def test_postgres_match_is_not_confused_by_same_named_tables_elsewhere(
+        data: dict[str, Any], duck: dict[str, model.Prediction]) -> None:
+    """Splink reads an input's columns by table name in every schema: another match
+    running at the same time (or any schema with a `members` table) must not leak in."""
+    import psycopg
+
+    schema = "uh_decoy_" + os.urandom(3).hex()
+    with psycopg.connect(PG_URL, autocommit=True) as con:
+        try:
+            con.execute(f"CREATE SCHEMA {schema}")
+            for name in ("members", "voters", "m_in", "v_in"):
+                con.execute(f"CREATE TABLE {schema}.{name} (unique_id text, pending boolean, dob text)")
+            got = _predict(data, "member_voter", "postgres", duck["member_voter"].model_json)
+        finally:
+            con.execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
+    assert _scores(got).keys() == _scores(duck["member_voter:saved"]).keys()

@@ -391,6 +391,12 @@ class PostgresSession(EngineSession):
             raise
 
     def load(self, name: str, table: pa.Table) -> str:
+        # Splink finds a table's columns by its name alone, in every schema: a name no other
+        # schema has (another match running at the same time loads "members" too).
+        return self.copy_in(f"{self.schema}_{name}", table)
+
+    def copy_in(self, name: str, table: pa.Table) -> str:
+        """`table` as table `name` of the private schema (COPY)."""
         with self.con.cursor() as cur:
             cur.execute(f"DROP TABLE IF EXISTS {self.schema}.{name}")
         cols = ", ".join(f'"{f.name}" {_pg_type(f.type)}' for f in table.schema)
@@ -438,7 +444,7 @@ def _postgres_api(session: PostgresSession, sa_engine: Any) -> Any:
 
     class _PostgresAPI(PostgresAPI):
         def _table_registration(self, input: Any, table_name: str) -> None:
-            session.load(table_name, _as_arrow(input))
+            session.copy_in(table_name, _as_arrow(input))
 
     return _PostgresAPI(engine=sa_engine, schema=session.schema)
 
