@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import atexit
 import contextlib
+import hashlib
 import os
 import shutil
 import uuid
@@ -41,10 +42,13 @@ needs_postgres = [pytest.mark.warehouse_postgres,
                   pytest.mark.skipif(not postgres_reachable(), reason=f"PostgreSQL unreachable at {PG_URL}")]
 
 
-def postgres_location() -> str:
-    """A new, empty warehouse schema on the test PostgreSQL server (dropped at exit)."""
-    url = f"{PG_URL}?schema=uht_{uuid.uuid4().hex[:12]}"
-    _made.append(url)
+def postgres_location(key: str | None = None) -> str:
+    """A new, empty warehouse schema on the test PostgreSQL server (dropped at exit);
+    with `key`, the same schema for the same key (a CLI test's data directory)."""
+    name = hashlib.sha256(key.encode()).hexdigest()[:12] if key else uuid.uuid4().hex[:12]
+    url = f"{PG_URL}?schema=uht_{name}"
+    if url not in _made:
+        _made.append(url)
     return url
 
 

@@ -33,7 +33,7 @@ if os.environ.get("UNIONHALL_TEST_WAREHOUSE") == "postgres":  # the web app's wa
 os.environ["DJANGO_SETTINGS_MODULE"] = "unionhall.web.settings"
 django.setup()
 
-from tests.backends import warehouse_location  # noqa: E402
+from tests.backends import ENGINE, postgres_location, warehouse_location  # noqa: E402
 from tests.field.state import field_state, field_wh, tree  # noqa: E402, F401  (fixtures)
 
 REPO = Path(__file__).resolve().parent.parent
@@ -41,21 +41,24 @@ ARTIFACTS = REPO / "test-artifacts"
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    if os.environ.get("UNIONHALL_TEST_WAREHOUSE") == "postgres":
-        duck = [i for i in items if i.get_closest_marker("duckdb_only") is not None]
-        items[:] = [i for i in items if i.get_closest_marker("duckdb_only") is None]
-        config.hook.pytest_deselected(items=duck)
-    if os.environ.get("UNIONHALL_TEST_PASS") != "postgres":
+    """The later passes re-run only what their engine changes: with the warehouse on
+    PostgreSQL every test but those about DuckDB's file itself; with only the app database
+    on PostgreSQL the tests that use it. Spark and engine tests run once, in the first pass."""
+    warehouse_pg = os.environ.get("UNIONHALL_TEST_WAREHOUSE") == "postgres"
+    app_pg = os.environ.get("UNIONHALL_TEST_PASS") == "postgres"
+    if not (warehouse_pg or app_pg):
         return
     keep, drop = [], []
     for item in items:
-        if item.get_closest_marker("spark") is not None:  # an engine test: once, in the first pass
-            drop.append(item)
-            continue
         uses_db = item.get_closest_marker("django_db") is not None or any(
             f in getattr(item, "fixturenames", ()) for f in ("db", "transactional_db", "admin_client")
         )
-        (keep if uses_db else drop).append(item)
+        if item.get_closest_marker("spark") is not None:
+            drop.append(item)
+        elif warehouse_pg:
+            (drop if item.get_closest_marker("duckdb_only") is not None else keep).append(item)
+        else:
+            (keep if uses_db else drop).append(item)
     items[:] = keep
     config.hook.pytest_deselected(items=drop)
 
@@ -96,6 +99,9 @@ def run_cli(
     """Run `unionhall ARGS` in a fresh process (as a user would)."""
     full_env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "UNIONHALL_TEST_PASS")}
     full_env.update(env or {})
+    if ENGINE == "postgres" and env and "UNIONHALL_DATA_DIR" in env and "UNIONHALL_WAREHOUSE_URL" not in env:
+        # A data directory of its own means a warehouse of its own, as with DuckDB's file.
+        full_env["UNIONHALL_WAREHOUSE_URL"] = postgres_location(key=env["UNIONHALL_DATA_DIR"])
     return subprocess.run(
         [sys.executable, "-m", "unionhall", *args],
         env=full_env, capture_output=True, text=True, timeout=timeout, check=False,

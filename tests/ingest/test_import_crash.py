@@ -14,7 +14,7 @@ import time
 from pathlib import Path
 
 import duckdb
-from tests.backends import ENGINE
+from tests.backends import ENGINE, postgres_location
 from tests.conftest import run_cli
 
 from unionhall.warehouse.backends import parse_warehouse_url, postgres_connect
@@ -45,10 +45,10 @@ def _job_progress(db: Path) -> tuple[str, int] | None:
 
 def _members(data: Path) -> tuple[int, int]:
     """(active, all) member records of the source, read from outside the CLI processes: the
-    DuckDB file read-only, or the PostgreSQL warehouse they share (tests/backends.py)."""
+    DuckDB file read-only, or the PostgreSQL schema of their data directory (tests/backends.py)."""
     sql = "SELECT count(*) FILTER (WHERE status='active'), count(*) FROM member_record WHERE source='crash-test'"
     if ENGINE == "postgres":
-        url = parse_warehouse_url(os.environ["UNIONHALL_WAREHOUSE_URL"])
+        url = parse_warehouse_url(postgres_location(key=str(data)))
         pg = postgres_connect(url)
         try:
             row = pg.execute(sql).fetchone()
@@ -68,6 +68,7 @@ def test_sigkill_mid_import_keeps_previous_snapshot(tmp_path: Path) -> None:
         # No process owns a PostgreSQL warehouse, so a killed worker's job is failed once its
         # heartbeat is stale (docs/jobs.md), not at the next start: a short timeout here.
         env["UNIONHALL_JOB_HEARTBEAT_TIMEOUT"] = "3"
+        env["UNIONHALL_WAREHOUSE_URL"] = postgres_location(key=str(data))  # the run's own schema
     assert run_cli("migrate", env=env).returncode == 0
     first = run_cli("import", "members", str(_write(tmp_path / "v1.csv", 500)), "--affiliate", "Crash Test",
                     "--json", env=env)

@@ -29,7 +29,8 @@ def _other(tmp_path: Path, name: str) -> Path | str:
 
 def _rows(wh: Warehouse, table: str) -> list[tuple[Any, ...]]:
     cols = ", ".join(f'"{c}"' for c in wh.backend.get_schema(table).names)
-    order = ", ".join(str(i + 1) for i in range(len(wh.backend.get_schema(table).names)))
+    # (as text: PostgreSQL cannot order json values)
+    order = ", ".join(f'CAST("{c}" AS VARCHAR)' for c in wh.backend.get_schema(table).names)
     return [tuple(r) for r in wh.cursor().execute(f"SELECT {cols} FROM {table} ORDER BY {order}").fetchall()]
 
 
