@@ -40,7 +40,7 @@ def test_a_loaded_state_survives_the_round_trip_row_for_row(field_state: dict[st
     back = Warehouse(warehouse_location(tmp_path, "back"))
     out = copy_warehouse(source, there, batch_rows=700)  # several batches for the big tables
     tables = [t for t in source.tables() if t != MIGRATION_TABLE]
-    assert set(out.rows) == set(tables)
+    assert set(out.rows) == set(tables) and out.skipped == []
     for t in tables:
         row = there.cursor().execute(f"SELECT count(*) FROM {t}").fetchone()
         assert row is not None and int(row[0]) == out.rows[t], t
@@ -110,3 +110,16 @@ def test_the_command_copies_audits_and_refuses_a_second_copy(field_state: dict[s
     snap = run_cli("warehouse", "snapshot", str(tmp_path / "snap"), env=env)
     assert snap.returncode == 0, snap.stderr
     assert (tmp_path / "snap" / "person.parquet").exists() and f"spark:///{tmp_path / 'snap'}" in snap.stdout
+
+
+def test_a_table_no_migration_makes_is_reported_not_copied(tmp_path: Path) -> None:
+    source = Warehouse(warehouse_location(tmp_path, "source"))
+    source.migrate()
+    source.cursor().execute("CREATE TABLE scratch_notes (note VARCHAR)")
+    source.cursor().execute("INSERT INTO scratch_notes VALUES ('made by hand')")
+    target = Warehouse(_other(tmp_path, "target"))
+    out = copy_warehouse(source, target)
+    assert out.skipped == ["scratch_notes"] and "scratch_notes" not in target.tables()
+    assert "person" in out.rows
+    source.close()
+    target.close()

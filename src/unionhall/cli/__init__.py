@@ -220,6 +220,8 @@ def warehouse_copy(
                               detail={"from": src.url.label, "to": dst.url.label, "rows": report.total})
     for name, n in report.rows.items():
         out_console.print(f"{name:<32} {n:>12,}")
+    if report.skipped:
+        err_console.print(f"not copied (no migration makes them): {', '.join(report.skipped)}")
     out_console.print(f"copied {report.total:,} rows in {len(report.rows)} tables to {dst.url.label}; "
                       f"use it with UNIONHALL_WAREHOUSE_URL={target}")
 

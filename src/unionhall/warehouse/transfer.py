@@ -28,6 +28,8 @@ BATCH_ROWS = 100_000
 class CopyReport:
     rows: dict[str, int] = field(default_factory=dict)
     """Rows copied per table (equal to the source's count, checked)."""
+    skipped: list[str] = field(default_factory=list)
+    """Source tables no migration makes (so the target has no such table): not copied."""
 
     @property
     def total(self) -> int:
@@ -51,8 +53,9 @@ def copy_warehouse(source: Warehouse, target: Warehouse, *, batch_rows: int = BA
             f"{source.url.label} has not applied the migrations of this version "
             f"({', '.join(missing[:3]) or 'different ones'}): run `unionhall migrate` on it first"
         )
-    tables = [t for t in source.tables() if t != MIGRATION_TABLE and t in set(target.tables())]
-    report = CopyReport()
+    known = set(target.tables())
+    tables = [t for t in source.tables() if t != MIGRATION_TABLE and t in known]
+    report = CopyReport(skipped=[t for t in source.tables() if t != MIGRATION_TABLE and t not in known])
     src: Any = source.cursor()
     with target.transaction() as dst:
         for name in tables:
