@@ -6,7 +6,7 @@ The target gets the same migrations first, so its tables are the ones its own en
 migrations make (types, defaults, constraints); then every table's rows stream across
 in Arrow batches inside one target transaction. The target must be empty and the two
 must have the same migrations applied; the copy reconciles row counts table by table
-and, on any failure, leaves the target as it was.
+and, on any failure, leaves the target with no rows (its tables migrated).
 """
 
 from __future__ import annotations
