@@ -360,10 +360,39 @@ def _prior_floor(linker: Any, n_pairs: float) -> None:
         s._probability_two_random_records_match = 1 / max(n_pairs, 2.0)
 
 
+def _floor_em_estimates() -> None:
+    """Splink 5.0.0's EM can estimate a level's m as exactly 0.0 (no match of the sample
+    falls in it with any weight left: seen on a 20,000-voter synthetic state, the
+    member <-> member model's email and second-line "else" levels) and its own m setter
+    then refuses 0.0, failing the whole match. Each maximisation step's estimates are
+    floored at Splink's clamp (`M_U_CLAMP_MIN`, what its match weights clamp to): the
+    level stays as strong a veto as EM found it, and training goes on."""
+    from splink.internals import expectation_maximisation as em
+    from splink.internals.comparison_level import M_U_CLAMP_MIN
+
+    step = em.maximisation_step
+    if hasattr(step, "splink_step"):
+        return
+
+    def floored(training_fixed_probabilities: set[str], core_model_settings: Any,
+                param_records: list[dict[str, Any]]) -> Any:
+        for r in param_records:
+            for key in ("m_probability", "u_probability"):
+                v = r.get(key)
+                if isinstance(v, int | float) and v < M_U_CLAMP_MIN:
+                    r[key] = M_U_CLAMP_MIN
+        return step(training_fixed_probabilities=training_fixed_probabilities,
+                    core_model_settings=core_model_settings, param_records=param_records)
+
+    floored.splink_step = step  # type: ignore[attr-defined]
+    em.maximisation_step = floored
+
+
 def _train(linker: Any, kind: PairKind, *, seed: int, u_pairs: float, em_pairs: float,
            n_pairs: float) -> None:
     from splink import block_on
 
+    _floor_em_estimates()
     t = linker.training
     if kind == "member_voter":
         t.estimate_probability_two_random_records_match(
