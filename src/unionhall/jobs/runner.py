@@ -198,6 +198,8 @@ def _run_body(
                 # the app-database changes roll back with it.
                 cur.execute("COMMIT")
                 cur = None
+        if wh is not None:
+            wh.statistics_refresh()
     except Exception as exc:
         if cur is not None:
             try:

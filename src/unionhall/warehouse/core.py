@@ -29,6 +29,7 @@ from unionhall.warehouse.backends import (
     PostgresCursor,
     SparkCursor,
     parse_warehouse_url,
+    postgres_analyze,
     postgres_connect,
     postgres_prepare,
     spark_backend,
@@ -168,6 +169,12 @@ class Warehouse:
             raise
         else:
             cur.execute("COMMIT")
+
+    def statistics_refresh(self) -> None:
+        """After a job's commit: on PostgreSQL, fresh planner statistics for every table
+        (`backends.postgres_analyze`); DuckDB keeps its own as it writes."""
+        if self.kind == POSTGRES:
+            postgres_analyze(cast(PostgresCursor, self.cursor()))
 
     def migrate(self) -> list[str]:
         """Apply pending warehouse migrations; returns the names applied (none on re-run)."""
