@@ -21,7 +21,7 @@ status=0
 # What runs again with the warehouse on PostgreSQL (tests/backends.py; the identity
 # engine tests are PostgreSQL's and Spark's already, in the first pass).
 WAREHOUSE_SUITE="tests/warehouse tests/access/test_scope_expression.py tests/jobs tests/elections tests/ingest
-  tests/identity tests/field/test_lists.py"
+  tests/identity tests/field tests/exports tests/reports tests/analytics/test_sql_postgres.py"
 postgres_passes() {
   # The warehouse suite with both stores on PostgreSQL (every test warehouse a fresh
   # schema), then the other app-database tests with the warehouse on DuckDB. The browser

@@ -50,7 +50,7 @@ def units_of(wh: Warehouse, experiment: Experiment) -> pl.DataFrame:
     """The assignment as stored (read directly: this is the test's own view)."""
     df = pl.from_arrow(wh.cursor().execute(
         "SELECT person_id, arm, block, cluster FROM experiment_unit WHERE experiment_id = ? ORDER BY person_id",
-        [experiment.pk]).to_arrow_table())
+        [experiment.pk]).fetch_arrow_table())
     assert isinstance(df, pl.DataFrame)
     return df
 

@@ -31,7 +31,7 @@ def _app() -> typer.Typer:
 def test_import_rake_and_topline_from_the_command_line(field_wh: Warehouse, tree: dict[str, Any],
                                                        tmp_path: Path) -> None:
     frame = pl.from_arrow(field_wh.cursor().execute(
-        "SELECT county, sex, age, party, member_sources FROM person WHERE reg_status IN ('A', 'I')").arrow())
+        "SELECT county, sex, age, party, member_sources FROM person WHERE reg_status IN ('A', 'I')").fetch_arrow_table())
     assert isinstance(frame, pl.DataFrame)
     path = tmp_path / "march.csv"
     poll_file_write(path, frame, n=300, seed=2, bad_rows=3)

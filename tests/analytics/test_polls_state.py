@@ -30,7 +30,7 @@ BY = ["county", "sex", "age_band", "party"]
 
 def voters(wh: Warehouse) -> pl.DataFrame:
     frame = pl.from_arrow(wh.cursor().execute(
-        "SELECT county, sex, age, party, member_sources FROM person WHERE reg_status IN ('A', 'I')").arrow())
+        "SELECT county, sex, age, party, member_sources FROM person WHERE reg_status IN ('A', 'I')").fetch_arrow_table())
     assert isinstance(frame, pl.DataFrame)
     return frame
 

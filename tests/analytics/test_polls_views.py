@@ -31,7 +31,7 @@ def pages(field_wh: Warehouse, tree: dict[str, Any], tmp_path: Path) -> dict[str
     import polars as pl
 
     frame = pl.from_arrow(field_wh.cursor().execute(
-        "SELECT county, sex, age, party, member_sources FROM person WHERE reg_status IN ('A', 'I')").arrow())
+        "SELECT county, sex, age, party, member_sources FROM person WHERE reg_status IN ('A', 'I')").fetch_arrow_table())
     assert isinstance(frame, pl.DataFrame)
     path = tmp_path / "contract.csv"
     poll_file_write(path, frame, n=400, seed=9, bad_rows=2)

@@ -588,7 +588,8 @@ def identity_pairs(*, user: Any, warehouse: Warehouse | None = None) -> ir.Table
         voters.select(key=ibis.literal("v|").concat(voters.ncid)))
     left = keys.select(_l=keys.key)
     right = keys.select(_r=keys.key)
-    return pairs.semi_join(left, pairs.key_l == left._l).semi_join(right, pairs.key_r == right._r)
+    # IN, not two semi-joins: ibis 12 leaves the second as LEFT SEMI JOIN for PostgreSQL
+    return pairs.filter(pairs.key_l.isin(left._l), pairs.key_r.isin(right._r))
 
 
 # -- compiled reads, cached by scope ------------------------------------------------------

@@ -29,7 +29,7 @@ def household_numbers(wh: Warehouse, *, person_ids: pa.Array | pa.ChunkedArray) 
             "SELECT person_id, dense_rank() OVER (ORDER BY first_id) AS household FROM ("
             "  SELECT p.person_id, min(p.person_id) OVER (PARTITION BY p.door_key) AS first_id"
             "  FROM person p JOIN (SELECT DISTINCT person_id FROM _experiment_ids) i ON i.person_id = p.person_id"
-            "  WHERE p.door_key IS NOT NULL) ORDER BY person_id").to_arrow_table()
+            "  WHERE p.door_key IS NOT NULL) ORDER BY person_id").fetch_arrow_table()
     finally:
         cur.unregister("_experiment_ids")
 

@@ -27,6 +27,7 @@ from unionhall.access.gateway import person_base, person_rows
 from unionhall.elections.codes import EARLY, MAIL
 from unionhall.errors import UserError
 from unionhall.warehouse import Warehouse
+from unionhall.warehouse.backends import flag
 
 GENERALS_BACK = 4  # the last four generals before the cut-off, one feature each
 PRIMARIES_BACK = 3
@@ -91,9 +92,9 @@ def feature_frame(*, user: Any, cutoff: dt.date, elections: list[ElectionDay], w
     vh = vh.filter(vh.election_date < cutoff)
     aggs: dict[str, Any] = {}
     for i, d in enumerate(generals):
-        aggs[f"general_{i + 1}_back"] = (vh.election_date == d).any().cast("int8")
+        aggs[f"general_{i + 1}_back"] = flag((vh.election_date == d).any())
     for i, d in enumerate(primaries):
-        aggs[f"primary_{i + 1}_back"] = (vh.election_date == d).any().cast("int8")
+        aggs[f"primary_{i + 1}_back"] = flag((vh.election_date == d).any())
     aggs["votes_before"] = vh.election_date.nunique()
     aggs["early_votes"] = vh.election_date.nunique(where=vh.method == EARLY)
     aggs["mail_votes"] = vh.election_date.nunique(where=vh.method == MAIL)
@@ -106,7 +107,7 @@ def feature_frame(*, user: Any, cutoff: dt.date, elections: list[ElectionDay], w
         party=p.party,
         sex=p.sex,
         county=p.county,
-        member=(p.member_sources.length().fill_null(0) > 0).cast("int8"),
+        member=flag(p.member_sources.length().fill_null(0) > 0),
     )
     t = t.left_join(reg, "person_id").drop("person_id_right")
     t = t.left_join(hist, "person_id").drop("person_id_right")
@@ -168,7 +169,7 @@ def survey_label(*, user: Any, question: str, response: str, person_id: np.ndarr
     r = person_rows(user=user, table="contact_response", warehouse=warehouse)
     r = r.filter(r.question_code == question)
     r = r.mutate(k=ibis.row_number().over(group_by=r.person_id, order_by=ibis.desc(r.contacted_at)))
-    latest = r.filter(r.k == 0).select("person_id", yes=(r.response_code == response).cast("int8")).to_pyarrow()
+    latest = r.filter(r.k == 0).select("person_id", yes=flag(r.response_code == response)).to_pyarrow()
     ids = np.asarray(latest.column("person_id").to_numpy(), dtype=np.int64)
     yes = np.asarray(latest.column("yes").to_numpy(), dtype=np.int8)
     order = np.argsort(ids)

@@ -36,6 +36,7 @@ from django.utils import timezone
 from unionhall.access.gateway import person_base, person_rows
 from unionhall.errors import UserError
 from unionhall.warehouse import Warehouse
+from unionhall.warehouse.backends import flag
 
 RACES = ("white", "black", "api", "native", "multiple", "hispanic")
 AGE_BANDS = ("18-29", "30-44", "45-64", "65+")
@@ -146,8 +147,8 @@ def impute_run(*, user: Any, warehouse: Warehouse | None = None, seed: int = 1, 
     say = log or (lambda _m: None)
     p = person_base(user=user, warehouse=warehouse)
     base = p.select("person_id", "last_name", "first_name", "zip5", "sex", "age", "party",
-                    member=(p.member_sources.length().fill_null(0) > 0).cast("int8"),
-                    registered=p.voter_reg_num.notnull().cast("int8")).order_by("person_id").to_pyarrow()
+                    member=flag(p.member_sources.length().fill_null(0) > 0),
+                    registered=flag(p.voter_reg_num.notnull())).order_by("person_id").to_pyarrow()
     n = base.num_rows
     if n == 0:
         raise UserError("nobody in your scope to impute")

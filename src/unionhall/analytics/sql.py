@@ -36,11 +36,13 @@ from typing import Any
 
 import duckdb
 import ibis
+import psycopg
 import sqlglot
 from sqlglot import exp
 from sqlglot.errors import ParseError, TokenError
 
 from unionhall.errors import ScopeError, UserError
+from unionhall.warehouse.backends import PostgresCursor, is_postgres, postgres_connect
 from unionhall.warehouse.core import Warehouse, get_warehouse
 
 # Non-person tables worth joining to (column -> dropped): public election data.
@@ -155,16 +157,19 @@ def _gateway_sql(user: Any, wh: Warehouse, name: str) -> exp.Expression:
     """The gateway's SELECT for `name` as this user sees it, compiled once per scope."""
     from unionhall.access.gateway import scope_signature
 
-    key = (scope_signature(user=user, warehouse=wh), name)
+    # On PostgreSQL ibis writes the gateway in PostgreSQL's SQL (DuckDB's list lambdas
+    # have no translation there); it joins the user's DuckDB SQL as a parsed tree.
+    dialect = "postgres" if is_postgres(wh.cursor()) else "duckdb"
+    key = (scope_signature(user=user, warehouse=wh), name, dialect)
     with _COMPILED_LOCK:
         sql = _COMPILED.get(key)
     if sql is None:
-        sql = str(ibis.to_sql(_gateway_expr(user, wh, name), dialect="duckdb"))
+        sql = str(ibis.to_sql(_gateway_expr(user, wh, name), dialect=dialect))
         with _COMPILED_LOCK:
             if len(_COMPILED) >= _COMPILED_MAX:
                 _COMPILED.pop(next(iter(_COMPILED)))
             _COMPILED[key] = sql
-    return sqlglot.parse_one(sql, read="duckdb")
+    return sqlglot.parse_one(sql, read=dialect)
 
 
 # -- parsing and checking --------------------------------------------------------------------
@@ -377,22 +382,36 @@ def _table(t: exp.Table, ctes: dict[str, str], names: _Names) -> None:
 _DUCK: dict[str, frozenset[str]] = {}
 
 
-def _duck_functions(cur: duckdb.DuckDBPyConnection) -> tuple[frozenset[str], frozenset[str]]:
-    """(DuckDB's aggregate function names, user-defined macro and function names)."""
-    if "aggregate" not in _DUCK:
-        rows = cur.execute("SELECT DISTINCT function_name FROM duckdb_functions() "
-                           "WHERE function_type = 'aggregate'").fetchall()
-        _DUCK["aggregate"] = frozenset(str(r[0]).lower() for r in rows)
-    mine = cur.execute("SELECT DISTINCT function_name FROM duckdb_functions() WHERE NOT internal").fetchall()
-    return _DUCK["aggregate"], frozenset(str(r[0]).lower() for r in mine)
+def _duck_functions(wh: Warehouse) -> tuple[frozenset[str], frozenset[str], frozenset[str] | None]:
+    """(DuckDB's aggregate function names, user-defined macro and function names, and on a
+    PostgreSQL warehouse every function name DuckDB has, else None).
+
+    On PostgreSQL the query, written in DuckDB's SQL, is translated and run there, where
+    functions DuckDB lacks could read around the gateway (`table_to_xml('person', ...)`,
+    `query_to_xml`): only DuckDB's names pass. Its catalog is a scratch DuckDB's."""
+    postgres = is_postgres(wh.cursor())
+    if "all" not in _DUCK:
+        with duckdb.connect() as scratch:
+            rows = scratch.execute("SELECT DISTINCT function_name, function_type FROM duckdb_functions()").fetchall()
+        _DUCK["all"] = frozenset(str(r[0]).lower() for r in rows)
+        _DUCK["aggregate"] = frozenset(str(r[0]).lower() for r in rows if r[1] == "aggregate")
+    if postgres:
+        return _DUCK["aggregate"], frozenset(), _DUCK["all"]
+    mine = wh.cursor().execute("SELECT DISTINCT function_name FROM duckdb_functions() WHERE NOT internal").fetchall()
+    return _DUCK["aggregate"], frozenset(str(r[0]).lower() for r in mine), None
 
 
-def _check_functions(stmt: exp.Expression, sql: str, user_defined: frozenset[str]) -> None:
+def _check_functions(stmt: exp.Expression, sql: str, user_defined: frozenset[str],
+                     known: frozenset[str] | None = None) -> None:
     for f in stmt.find_all(exp.Func):
         name = _fname(f)
         if _refused_function(name) or name in user_defined:
             raise SqlError(f"{READS_ONLY} the tables listed: {name}() reads outside them (files, settings, the "
                            f"catalog) or changes something{_at(sql, f, name)}", kind="refused")
+        if known is not None and isinstance(f, exp.Anonymous) and name not in known:
+            where = _locate(sql, name)
+            raise SqlError(f"no function {name}() in DuckDB's SQL, the SQL this page takes"
+                           f"{f' ({where})' if where else ''}", kind="unknown")
 
 
 # -- analysts: aggregates only --------------------------------------------------------------
@@ -607,6 +626,48 @@ def _execute(wh: Warehouse, main: str, fallback: str | None, *, max_rows: int, t
         cur.close()
 
 
+def _execute_postgres(wh: Warehouse, main: str, fallback: str | None, *, max_rows: int, timeout: float,
+                      ) -> tuple[list[str], list[tuple[Any, ...]], list[tuple[Any, ...]] | None]:
+    """`_execute` on a PostgreSQL warehouse: a connection of its own, a READ ONLY
+    transaction rolled back whatever happens, the server's statement_timeout as the limit."""
+    cur = PostgresCursor(postgres_connect(wh.url))
+    try:
+        cur.con.execute("BEGIN TRANSACTION READ ONLY")
+        cur.con.execute(f"SET LOCAL statement_timeout = {max(1, round(timeout * 1000))}")
+        cur.execute(main)
+        columns = [d[0] for d in cur.description or []]
+        rows = cur.fetchmany(max_rows + 1)
+        extra = None
+        if fallback is not None and not rows:
+            extra = cur.execute(fallback).fetchall()
+        return columns, rows, extra
+    finally:
+        with contextlib.suppress(psycopg.Error):
+            cur.con.execute("ROLLBACK")
+        cur.close()
+
+
+def _pg_error(exc: psycopg.Error, sql: str, used: set[str], timeout: float, wh: Warehouse) -> SqlError:
+    """`_duck_error` for PostgreSQL's errors."""
+    if isinstance(exc, psycopg.errors.QueryCanceled):
+        return _duck_error(duckdb.InterruptException(), sql, used, timeout, wh)
+    diag = exc.diag
+    message = _internal_names(diag.message_primary or str(exc).splitlines()[0])
+    m = re.search(r'column "?([\w.]+?)"? does not exist|function ([\w]+)\(', message)
+    name = (m.group(1) or m.group(2)).split(".")[-1] if m else None
+    where = _locate(sql, name) if name else ""
+    prefix = f"{where}: " if where else ""
+    if isinstance(exc, psycopg.errors.UndefinedColumn | psycopg.errors.UndefinedFunction
+                  | psycopg.errors.UndefinedTable):
+        if isinstance(exc, psycopg.errors.UndefinedColumn):
+            tables = readable_tables(warehouse=wh)
+            message += "; columns: " + "; ".join(f"{t}: {', '.join(tables[t])}" for t in sorted(used) if t in tables)
+        return SqlError(prefix + message, kind="unknown")
+    if isinstance(exc, psycopg.errors.SyntaxError):
+        return SqlError(prefix + message, kind="syntax")
+    return SqlError(prefix + message, kind="failed")
+
+
 def _check_user(user: Any) -> None:
     from unionhall.access.gateway import user_paths
     from unionhall.analytics.selectors import analytics_allowed
@@ -660,9 +721,15 @@ def _run(*, user: Any, sql: str, warehouse: Warehouse | None, max_rows: int, tim
     stmt = _parse(sql)
     names = _Names(readable=frozenset(readable_tables(warehouse=wh)), sql=sql)
     _rewrite(stmt, {}, names)
-    aggregates, user_defined = _duck_functions(wh.cursor())
-    _check_functions(stmt, sql, user_defined)
+    aggregates, user_defined, known = _duck_functions(wh)
+    _check_functions(stmt, sql, user_defined, known)
     min_cell = min_cell_for(user)
+    if min_cell is not None and is_postgres(wh.cursor()):
+        # The small-cell rewrite (`_suppressing`) is DuckDB SQL PostgreSQL does not take
+        # yet: fail closed rather than show what it would not suppress.
+        raise SqlError("aggregate-only SQL for analysts runs on the DuckDB warehouse only for now (this one is "
+                       "on PostgreSQL): ask a data manager, or use the reports and the poll and model pages",
+                       kind="refused")
     bodies = {name: _gateway_sql(user, wh, name) for name in names.used}
     fallback_sql = None
     if min_cell is not None:
@@ -674,9 +741,12 @@ def _run(*, user: Any, sql: str, warehouse: Warehouse | None, max_rows: int, tim
         main = _limited(stmt, max_rows + 1)
     main_sql = _with_gateway(main, bodies).sql(dialect="duckdb")
     try:
-        columns, rows, extra = _execute(wh, main_sql, fallback_sql, max_rows=max_rows, timeout=timeout)
+        run = _execute_postgres if is_postgres(wh.cursor()) else _execute
+        columns, rows, extra = run(wh, main_sql, fallback_sql, max_rows=max_rows, timeout=timeout)
     except duckdb.Error as exc:
         raise _duck_error(exc, sql, names.used, timeout, wh) from None
+    except psycopg.Error as exc:
+        raise _pg_error(exc, sql, names.used, timeout, wh) from None
     truncated = len(rows) > max_rows
     rows = rows[:max_rows]
     notes: list[str] = []
