@@ -96,6 +96,8 @@ CASES = [
     "SELECT count(*) FROM (SELECT hash(id, a) AS h FROM t GROUP BY 1)",
     "SELECT id FROM t WHERE rowid IN (SELECT rowid FROM t WHERE n = 5) ORDER BY id",
     "SELECT list_sort(list_distinct(list(n))), len(list(a ORDER BY id)), list(a ORDER BY id)[1] FROM t",
+    "SELECT list_max(list(n)), list_min(list(n)), list_sum(list(n)), list_sum([0.5, 0.25, NULL]), "
+    "list_max(list(a)) FROM t",
     "SELECT id, trim(a || chr(160)), ltrim(chr(8195) || 'x'), rtrim('x ' || chr(9)) FROM t ORDER BY id",
 ]
 
@@ -127,6 +129,12 @@ def test_create_or_replace_with_parameters_and_relation_drop(engines: tuple[Any,
         relation_drop(cur, "_v", "_x", "_missing")
         assert cur.execute(
             "SELECT count(*) FROM duckdb_tables() WHERE temporary AND table_name IN ('_x', '_v')").fetchone() == (0,)
+
+
+def test_list_contains_takes_a_parameter(engines: tuple[Any, Any]) -> None:
+    sql = "SELECT v, list_contains(['a', 'b'], v), list_contains(['a', 'b'], ?) FROM (VALUES ('a'), ('c')) s(v) ORDER BY v"
+    duck, pg = _both(engines, sql, ["b"])
+    assert duck == pg == [("a", True, True), ("c", False, True)]
 
 
 def test_registered_arrow_tables_keep_values(engines: tuple[Any, Any]) -> None:

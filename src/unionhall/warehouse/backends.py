@@ -124,6 +124,21 @@ _PG_FUNCTIONS = (
     "ELSE v::numeric END FROM (SELECT ('x' || substr(h, 31, 2) || substr(h, 29, 2) || substr(h, 27, 2) "
     "|| substr(h, 25, 2) || substr(h, 23, 2) || substr(h, 21, 2) || substr(h, 19, 2) || substr(h, 17, 2))"
     "::bit(64)::bigint AS v FROM (SELECT md5(s) AS h) m) b $$",
+    # DuckDB's list aggregates over a list's elements (NULLs skipped).
+    "CREATE OR REPLACE FUNCTION {schema}.list_max(a anyarray) RETURNS anyelement "
+    "LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$ SELECT max(x) FROM unnest(a) x $$",
+    "CREATE OR REPLACE FUNCTION {schema}.list_min(a anyarray) RETURNS anyelement "
+    "LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$ SELECT min(x) FROM unnest(a) x $$",
+    "CREATE OR REPLACE FUNCTION {schema}.list_sum(a double precision[]) RETURNS double precision "
+    "LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$ SELECT sum(x) FROM unnest(a) x $$",
+    "CREATE OR REPLACE FUNCTION {schema}.list_sum(a integer[]) RETURNS bigint "
+    "LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$ SELECT sum(x) FROM unnest(a) x $$",
+    "CREATE OR REPLACE FUNCTION {schema}.list_sum(a bigint[]) RETURNS numeric "
+    "LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$ SELECT sum(x) FROM unnest(a) x $$",
+    # list_contains(list, ?): sqlglot writes the needle twice, which a parameter cannot be.
+    "CREATE OR REPLACE FUNCTION {schema}.list_contains(a anyarray, e anyelement) RETURNS boolean "
+    "LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$ SELECT CASE WHEN e IS NULL THEN NULL "
+    "ELSE coalesce(e = ANY(a), false) END $$",
     # any_value (PostgreSQL 16 has it; 15 does not): the first non-NULL value.
     "CREATE OR REPLACE FUNCTION {schema}._uh_first(a anyelement, b anyelement) RETURNS anyelement "
     "LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$ SELECT coalesce(a, b) $$",
@@ -248,7 +263,7 @@ def to_postgres(sql: str) -> str:
             tree = done if select is tree else tree
         rewritten = (exp.RegexpExtract, exp.RegexpReplace, exp.RegexpLike, exp.RegexpILike, exp.RegexpSplit,
                      exp.TryCast, exp.ArgMax, exp.ArgMin, exp.Anonymous, exp.GenerateSeries, exp.Cast,
-                     exp.List, exp.Trim, exp.Bracket, exp.Column)
+                     exp.List, exp.Trim, exp.Bracket, exp.Column, exp.ArrayContains)
         for expr in reversed(list(tree.find_all(*rewritten))):  # inner first
             _pg_rewrite(expr, exp)
         for i, sub in enumerate(tree.find_all(exp.Subquery)):
@@ -347,6 +362,8 @@ def _pg_rewrite(node: Any, exp: Any) -> None:
         x, by = node.this.sql(dialect="postgres"), node.expression.sql(dialect="postgres")
         node.replace(_sqlglot_parse(
             f"(ARRAY_AGG({x} ORDER BY {by} {order}) FILTER (WHERE ({by}) IS NOT NULL))[1]"))
+    elif isinstance(node, exp.ArrayContains) and isinstance(node.expression, exp.Placeholder):
+        node.replace(exp.Anonymous(this="list_contains", expressions=[node.this.copy(), node.expression.copy()]))
     elif isinstance(node, exp.Anonymous) and node.name.lower() == "hash" and len(node.expressions) > 1:
         # hash(a, b, ...): one hash of the row of values.
         row = exp.Anonymous(this="ROW", expressions=[e.copy() for e in node.expressions])
